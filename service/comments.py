@@ -1,0 +1,167 @@
+"""Submitting, listing and looking up comments: plain functions the views call."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from service.db import db
+from service.errors import ApiError
+from service.models import Article, Comment, Site, Status
+from service.rendering import avatar_seed, body_fingerprint, render_body
+from service.schemas import CommentSubmission
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """What the request says about the submitter, stored for moderators only."""
+
+    ip: str | None
+    user_agent: str | None
+    referrer: str | None
+    request_id: str | None = None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_site(slug: str) -> Site:
+    site = db.session.scalar(select(Site).where(Site.slug == slug))
+    if site is None:
+        raise ApiError(404, "unknown_site", f"no site named {slug!r}")
+    return site
+
+
+def get_or_create_article(site: Site, key: str) -> Article:
+    article = find_article(site, key)
+    if article is not None:
+        return article
+    try:
+        # A savepoint, so losing the race to another submitter does not undo our transaction.
+        with db.session.begin_nested():
+            article = Article(site_id=site.id, key=key)
+            db.session.add(article)
+        return article
+    except IntegrityError:
+        return find_article(site, key)  # type: ignore[return-value]
+
+
+def find_article(site: Site, key: str) -> Article | None:
+    return db.session.scalar(select(Article).where(Article.site_id == site.id, Article.key == key))
+
+
+def check_parent(site: Site, article_key: str, parent_id: int, max_depth: int) -> Comment:
+    parent = db.session.get(Comment, parent_id)
+    if (
+        parent is None
+        or parent.site_id != site.id
+        or parent.article.key != article_key
+        or parent.status != Status.APPROVED
+    ):
+        raise ApiError(422, "invalid", "cannot reply to that comment",
+                       {"parent_id": "no published comment with this id on this article"})
+    if parent.depth + 1 > max_depth:
+        raise ApiError(422, "invalid", "replies are nested too deeply",
+                       {"parent_id": f"replies may nest at most {max_depth} deep"})
+    return parent
+
+
+def submit_comment(site: Site, data: CommentSubmission, meta: RequestMeta) -> tuple[Comment, str]:
+    """Store the comment as pending and commit; the caller enqueues moderation after this."""
+    policy = site.policy
+    parent = check_parent(site, data.article, data.parent_id, policy.max_depth) \
+        if data.parent_id else None
+    article = get_or_create_article(site, data.article)
+    token = secrets.token_urlsafe(24)
+    comment = Comment(
+        site_id=site.id,
+        article_id=article.id,
+        parent_id=parent.id if parent else None,
+        depth=parent.depth + 1 if parent else 1,
+        author_name=data.name,
+        email=data.email,
+        author_url=data.url,
+        avatar_seed=avatar_seed(data.email, current_app.config["SECRET_KEY"]),
+        body=data.body,
+        body_html=render_body(data.body),
+        body_hash=body_fingerprint(data.body),
+        honeypot=data.hp or "",
+        status=Status.PENDING,
+        ip=meta.ip,
+        user_agent=(meta.user_agent or "")[:500] or None,
+        referrer=(meta.referrer or "")[:500] or None,
+        token_hash=token_hash(token),
+        request_id=meta.request_id,
+    )
+    db.session.add(comment)
+    db.session.commit()
+    return comment, token
+
+
+def public_comment(comment: Comment) -> dict[str, Any]:
+    """The only shape the public ever sees: no email, no IP, a keyed avatar seed."""
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "author": {
+            "name": comment.author_name,
+            "url": comment.author_url,
+            "avatar": comment.avatar_seed,
+        },
+        "body_html": comment.body_html,
+        "created_at": comment.created_at.isoformat(timespec="seconds") + "Z",
+    }
+
+
+def list_approved(article: Article | None, after: int, limit: int) -> dict[str, Any]:
+    """Approved comments of one thread, oldest first, keyset-paginated by id."""
+    if article is None:
+        return {"comments": [], "next": None, "total": 0}
+    rows = db.session.scalars(
+        select(Comment)
+        .where(
+            Comment.article_id == article.id,
+            Comment.status == Status.APPROVED,
+            Comment.id > after,
+        )
+        .order_by(Comment.id)
+        .limit(limit + 1)
+    ).all()
+    page = rows[:limit]
+    return {
+        "comments": [public_comment(c) for c in page],
+        "next": str(page[-1].id) if len(rows) > limit else None,
+        "total": article.approved_count,
+    }
+
+
+def find_own_comment(comment_id: int, token: str) -> Comment:
+    """The submitter's own comment, found by id and proven by the token (404 otherwise)."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or not token or not hmac.compare_digest(
+        comment.token_hash, token_hash(token)
+    ):
+        raise ApiError(404, "not_found", "no comment with this id and token")
+    return comment
+
+
+def own_status(comment: Comment) -> dict[str, Any]:
+    """What the author may see of their comment: status and the stable reason code."""
+    return {
+        "id": comment.id,
+        "status": comment.status,
+        "reason": comment.status_reason if comment.status != Status.APPROVED else None,
+        "comment": public_comment(comment),
+        "article": comment.article.key,
+        "site": comment.site.slug,
+    }

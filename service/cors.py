@@ -1,0 +1,49 @@
+"""CORS for the public API: only origins a site allows may call it from a browser."""
+
+from __future__ import annotations
+
+from flask import Response, g, request
+from sqlalchemy import select
+
+from service.db import db
+from service.errors import ApiError
+from service.models import Site
+
+
+def origin_allowed(site: Site, origin: str | None) -> bool:
+    return origin is not None and origin.rstrip("/") in site.policy.allowed_origins
+
+
+def require_allowed_origin(site: Site) -> None:
+    """A browser post from a page the site does not list is refused (curl sends no Origin)."""
+    g.cors_site = site
+    origin = request.headers.get("Origin")
+    if origin is not None and not origin_allowed(site, origin):
+        raise ApiError(403, "origin_not_allowed", f"origin {origin} may not post to this site")
+
+
+def any_site_allows(origin: str) -> bool:
+    """Preflights carry no site, so they are answered for origins some site allows."""
+    origin = origin.rstrip("/")
+    for policy_json in db.session.scalars(select(Site.policy_json)):
+        if origin in (policy_json or {}).get("allowed_origins", []):
+            return True
+    return False
+
+
+def add_cors_headers(response: Response) -> Response:
+    origin = request.headers.get("Origin")
+    if not origin:
+        return response
+    site = g.get("cors_site")
+    if request.method == "OPTIONS":
+        if any_site_allows(origin):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, If-None-Match"
+            response.headers["Access-Control-Max-Age"] = "600"
+    elif site is not None and origin_allowed(site, origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After"
+    response.vary.add("Origin")
+    return response

@@ -1,0 +1,18 @@
+"""Extensions without a better home, created unbound and bound by create_app."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+# Storage and switch come from RATELIMIT_STORAGE_URI / RATELIMIT_ENABLED in the app config.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+def init_limiter(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # A Redis outage must not turn every submission into an error: fall back to memory.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    limiter.init_app(app)

@@ -1,0 +1,47 @@
+"""Structured logs: one JSON object per line, with the request id that follows a comment."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sys
+
+from flask import Flask, g, has_request_context, request
+from pythonjsonlogger.json import JsonFormatter
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = g.get("request_id") if has_request_context() else None
+        return True
+
+
+def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        ))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _request_id() -> None:
+        # Take the proxy's id when it sends a sane one, so logs join up across hops.
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isprintable() \
+            else secrets.token_hex(8)
+
+    @app.after_request
+    def _echo_request_id(response):
+        if rid := g.get("request_id"):
+            response.headers["X-Request-Id"] = rid
+        return response

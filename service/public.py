@@ -1,0 +1,106 @@
+"""Public API for readers and the widget: submit, list approved, see your own comment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, request
+
+from service import comments as svc
+from service.cors import add_cors_headers, require_allowed_origin
+from service.db import db
+from service.errors import ApiError
+from service.extensions import limiter
+from service.models import Status
+from service.queue import enqueue_moderation
+from service.schemas import CommentSubmission, parse
+from service.transitions import Conflict, change_status
+
+bp = Blueprint("public", __name__, url_prefix="/api/v1")
+bp.after_request(add_cors_headers)
+
+
+def _submit_limit() -> str:
+    return current_app.config["RATELIMIT_SUBMIT"]
+
+
+def request_meta() -> svc.RequestMeta:
+    return svc.RequestMeta(
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string or None,
+        referrer=request.referrer,
+        request_id=g.get("request_id"),
+    )
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ApiError(422, "invalid", f"{name} is out of range",
+                       {name: f"must be a whole number from {low} to {high}"})
+    return value
+
+
+def _required_arg(name: str) -> str:
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        raise ApiError(422, "invalid", f"{name} is required", {name: "required"})
+    return value
+
+
+@bp.post("/comments")
+@limiter.limit(_submit_limit)
+def submit():
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type",
+                       "send application/json (HTML forms post to /comments/form)")
+    context = {"check_deliverability": current_app.config["EMAIL_CHECK_DELIVERABILITY"]}
+    data = parse(CommentSubmission, request.get_json(silent=True), context)
+    site = svc.get_site(data.site)
+    require_allowed_origin(site)
+    comment, token = svc.submit_comment(site, data, request_meta())
+    enqueue_moderation(comment.id, g.get("request_id"))
+    return {"id": comment.id, "status": Status.PENDING.value, "token": token}, 202
+
+
+@bp.get("/comments")
+def list_comments():
+    site = svc.get_site(_required_arg("site"))
+    require_allowed_origin(site)
+    key = _required_arg("article")
+    after = _int_arg("after", 0, 0, 2**62)
+    limit = _int_arg("limit", svc.DEFAULT_LIMIT, 1, svc.MAX_LIMIT)
+    article = svc.find_article(site, key)
+    etag = f"{article.version if article else 0}-{after}-{limit}"
+    if request.if_none_match.contains(etag):
+        return "", 304, {"ETag": f'"{etag}"'}
+    response = current_app.json.response(svc.list_approved(article, after, limit))
+    response.set_etag(etag)
+    return response
+
+
+@bp.get("/comments/<int:comment_id>/status")
+def own_status(comment_id: int):
+    comment = svc.find_own_comment(comment_id, request.args.get("token", ""))
+    require_allowed_origin(comment.site)
+    return svc.own_status(comment)
+
+
+@bp.delete("/comments/<int:comment_id>")
+def remove_own(comment_id: int):
+    """The author takes their published comment down (approved -> removed)."""
+    comment = svc.find_own_comment(comment_id, request.args.get("token", ""))
+    require_allowed_origin(comment.site)
+    if comment.status not in (Status.APPROVED, Status.PENDING, Status.REVIEW):
+        raise ApiError(409, "conflict", f"comment is {comment.status}")
+    try:
+        change_status(comment, Status.REMOVED, actor="author", action="remove",
+                      reason="author.removed")
+    except Conflict as conflict:
+        raise ApiError(409, "conflict", f"comment is {conflict.current}") from None
+    db.session.commit()
+    return svc.own_status(comment)

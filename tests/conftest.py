@@ -1,0 +1,160 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL via DATABASE_URL), a real Redis
+(REDIS_URL, or a private redis-server) and a real Celery worker thread."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from flask import Flask
+from sqlalchemy import text
+
+from service import create_app
+from service.db import db
+from service.models import Comment, Site
+from service.sites import create_site
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if url := os.environ.get("REDIS_URL"):
+        yield url
+        return
+    from service.embedded import start_redis
+
+    process, url = start_redis(tmp_path_factory.mktemp("redis"))
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if url := os.environ.get("DATABASE_URL"):
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "vetted.db")
+
+
+def make_app(database_url: str, redis_url: str, **overrides: Any) -> Flask:
+    """An app on the test services; config knobs are parameters, not patches."""
+    from service.config import normalise_database_url
+
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-0123456789",
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "REDIS_URL": redis_url,
+        "RATELIMIT_ENABLED": False,
+        "STRANDED_AFTER_SECONDS": 30,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, redis_url: str) -> Iterator[Flask]:
+    app = make_app(database_url, redis_url)
+    with app.app_context():
+        reset_schema(app)
+    yield app
+
+
+def reset_schema(app: Flask) -> None:
+    """Fresh schema built by the migrations themselves, so they are tested on every run."""
+    from flask_migrate import upgrade
+
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade()
+
+
+TABLES = ["check_results", "audit_events", "change_events", "comments", "articles",
+          "api_tokens", "sites"]
+
+
+@pytest.fixture(autouse=True)
+def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty tables and Redis before each test that uses the shared app."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        for table in TABLES:
+            db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+        db.session.execute(text("UPDATE feed_counter SET last_seq = 0"))
+        db.session.commit()
+    redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
+    yield
+
+
+@pytest.fixture()
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(app: Flask) -> Iterator[Any]:
+    """A real Celery worker consuming from the real Redis broker in a thread."""
+    celery_app = app.extensions["celery"]
+    with start_worker(celery_app, pool="solo", perform_ping_check=False,
+                      shutdown_timeout=10, loglevel="WARNING") as worker:
+        yield worker
+
+
+@pytest.fixture()
+def site(app: Flask) -> Site:
+    with app.app_context():
+        return create_site("news", "News", ["https://news.example"])
+
+
+def comment_payload(**overrides: Any) -> dict[str, Any]:
+    payload = {
+        "site": "news",
+        "article": "/2023/12/india-russia-talks",
+        "name": "Asha Rao",
+        "email": "asha@example.org",
+        "body": "A thoughtful piece, thank you. The section on trade was new to me.",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def wait_for_status(app: Flask, comment_id: int, *, not_in: tuple[str, ...] = ("pending",),
+                    timeout: float = 20) -> str:
+    """Poll the database until the worker has moved the comment out of `not_in`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            status = db.session.get(Comment, comment_id).status
+            db.session.remove()
+        if status not in not_in or time.monotonic() > deadline:
+            return status
+        time.sleep(0.05)
+
+
+@pytest.fixture()
+def submit(client) -> Callable[..., Any]:
+    def _submit(**overrides: Any):
+        return client.post("/api/v1/comments", json=comment_payload(**overrides))
+    return _submit
+
+
+ROOT = Path(__file__).resolve().parent.parent

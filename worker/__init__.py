@@ -1,0 +1,25 @@
+"""The Celery side: one Celery app bound to the Flask app's settings and context."""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask, has_app_context
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            # Push a context only when none is active, so nested or eager calls share a session.
+            if has_app_context():
+                return self.run(*args, **kwargs)
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.set_default()
+    # Importing registers the shared tasks with this app.
+    import worker.tasks  # noqa: F401
+
+    app.extensions["celery"] = celery_app
+    return celery_app
