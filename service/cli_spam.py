@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
+from service.policy import SitePolicy
 from worker.checks.spam import DEFAULT_MODEL_PATH, SpamModel
 from worker.spam_training import LabelledSet, evaluate, load_csv, train
 
-# Defaults mirror SitePolicy so `evaluate` measures what a new site gets.
-DEFAULT_SPAM_THRESHOLD = 0.9
-DEFAULT_REVIEW_THRESHOLD = 0.2
+# Defaults come from SitePolicy so `evaluate` measures what a new site gets.
+DEFAULT_SPAM_THRESHOLD = SitePolicy().spam_threshold
+DEFAULT_REVIEW_THRESHOLD = SitePolicy().review_threshold
 
 spam = click.Group("spam", help="Train and measure the spam model.")
 

@@ -134,7 +134,7 @@ class FeatureConfig:
 
     n_features: int = 2**18
     word_ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] = (3, 5)
+    char_ngrams: tuple[int, int] = (4, 4)
     # Relative weight of each block; the blocks are L2-normalised separately.
     word_weight: float = 1.0
     char_weight: float = 0.5
