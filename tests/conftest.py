@@ -63,6 +63,29 @@ def app(database_url: str, redis_url: str) -> Iterator[Flask]:
     with app.app_context():
         reset_schema(app)
     yield app
+    dispose(app)
+
+
+def dispose(app: Flask) -> None:
+    """Close pooled connections so no socket outlives its test."""
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture()
+def app_factory(database_url: str, redis_url: str) -> Iterator[Callable[..., Flask]]:
+    """Extra apps with other settings (`app_factory(RATELIMIT_ENABLED=True)`), closed after."""
+    made: list[Flask] = []
+
+    def factory(redis: str | None = None, **overrides: Any) -> Flask:
+        made.append(make_app(database_url, redis or redis_url, **overrides))
+        return made[-1]
+
+    yield factory
+    for extra in made:
+        dispose(extra)
 
 
 def reset_schema(app: Flask) -> None:
@@ -110,9 +133,10 @@ def runner(app: Flask):
     return app.test_cli_runner()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_worker(app: Flask) -> Iterator[Any]:
-    """A real Celery worker consuming from the real Redis broker in a thread."""
+    """A real Celery worker consuming from the real Redis broker in a thread (per module, so
+    modules without it can drive status changes themselves)."""
     celery_app = app.extensions["celery"]
     with start_worker(celery_app, pool="solo", perform_ping_check=False,
                       shutdown_timeout=10, loglevel="WARNING") as worker:
@@ -155,6 +179,18 @@ def submit(client) -> Callable[..., Any]:
     def _submit(**overrides: Any):
         return client.post("/api/v1/comments", json=comment_payload(**overrides))
     return _submit
+
+
+def store_without_queueing(app: Flask, site: Site, **overrides: Any) -> int:
+    """Commit a pending comment exactly as a submission does, but queue nothing."""
+    from service import comments as svc
+    from service.schemas import CommentSubmission
+
+    with app.test_request_context():
+        stored, _ = svc.submit_comment(
+            db.session.merge(site), CommentSubmission.model_validate(comment_payload(**overrides)),
+            svc.RequestMeta(ip="203.0.113.9", user_agent="pytest", referrer=None))
+        return stored.id
 
 
 ROOT = Path(__file__).resolve().parent.parent

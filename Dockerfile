@@ -1,0 +1,11 @@
+# One image for web, worker and beat; docker-compose.yml picks the command.
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY service ./service
+COPY worker ./worker
+RUN pip install . && useradd --create-home vetted
+USER vetted
+EXPOSE 8000
+CMD ["gunicorn", "--workers", "4", "--bind", "0.0.0.0:8000", "service.wsgi:app"]
