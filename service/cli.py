@@ -44,7 +44,7 @@ def up(port: int, web_workers: int) -> None:
         process, redis_url = embedded.start_redis(instance / "redis")
         extra.append(process)
         click.echo(f"vetted: embedded Redis at {redis_url}")
-    upgrade()
+    upgrade(revision="heads")
     origins = [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
     ensure_site("demo", "Demo site", origins)
     env = embedded.child_env(redis_url, embedded.instance_secret(instance))

@@ -99,7 +99,7 @@ def reset_schema(app: Flask) -> None:
         db.drop_all()
         with db.engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade()
+    upgrade(revision="heads")
 
 
 TABLES = ["check_results", "audit_events", "change_events", "comments", "articles",
