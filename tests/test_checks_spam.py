@@ -228,9 +228,9 @@ def test_moderator_ham_decisions_lower_similar_scores(model: SpamModel) -> None:
     ]
     probe = Submission("Same problem on Debian, the answer at https://askubuntu.com/q/456 helped.")
     before = model.score(probe)
-    assert before >= RECOMMENDED.spam_threshold  # a known weakness: links were nearly all spam
+    assert before >= RECOMMENDED.review_threshold  # links were nearly all spam in training
     updated = learn(model, [(Submission(body), False) for body in ham])
-    assert updated.score(probe) < RECOMMENDED.spam_threshold
+    assert updated.score(probe) < min(before, RECOMMENDED.spam_threshold)
     assert updated.score(Submission(OBVIOUS_SPAM)) >= RECOMMENDED.spam_threshold
 
 
