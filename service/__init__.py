@@ -29,7 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Trust X-Forwarded-For only from the configured number of proxies in front.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from service import errors, logs
+    from service import errors, logs, security
     from service.db import db, migrate
     from service.extensions import init_limiter
     from worker import celery_init_app
@@ -41,10 +41,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_limiter(app)
     errors.init_app(app)
     logs.init_app(app)
+    security.init_app(app)
     celery_init_app(app)
 
     from service import ops, public
 
     app.register_blueprint(public.bp)
+    from service import counts, feed, webhooks_api
+
+    app.register_blueprint(feed.bp)
+    app.register_blueprint(counts.bp)
+    app.register_blueprint(webhooks_api.bp)
+    from service import moderate_page, moderation
+
+    app.register_blueprint(moderation.bp)
+    app.register_blueprint(moderate_page.bp)
     app.register_blueprint(ops.bp)
     return app

@@ -9,7 +9,7 @@ from typing import Any
 DEV_SECRET_KEY = "vetted-dev-secret-change-me"  # noqa: S105 - a known placeholder, refused by wsgi
 
 
-def _celery(broker_url: str) -> dict[str, Any]:
+def _celery(broker_url: str, visibility_timeout: int = 300) -> dict[str, Any]:
     """All Celery settings under one key, as Flask's Celery pattern expects."""
     return {
         "broker_url": broker_url,
@@ -26,11 +26,13 @@ def _celery(broker_url: str) -> dict[str, Any]:
             "socket_connect_timeout": 1,
             "socket_timeout": 5,
             # Unacknowledged messages come back after this many seconds.
-            "visibility_timeout": 300,
+            "visibility_timeout": visibility_timeout,
         },
         "task_default_queue": "vetted",
         "beat_schedule": {
             "requeue-stranded": {"task": "vetted.requeue_stranded", "schedule": 10.0},
+            "requeue-webhooks": {"task": "vetted.requeue_webhook_deliveries", "schedule": 60.0},
+            "purge-personal-data": {"task": "vetted.purge_personal_data", "schedule": 3600.0},
         },
     }
 
@@ -52,15 +54,45 @@ def defaults() -> dict[str, Any]:
         "EMAIL_CHECK_DELIVERABILITY": False,
         # A comment still pending after this many seconds is queued again by the beat task.
         "STRANDED_AFTER_SECONDS": 30,
+        # Webhook retries wait this many seconds times 2**(attempt-1); tests shorten it.
+        "WEBHOOK_BACKOFF_SECONDS": 2.0,
+        # Attempts per webhook delivery before it counts as failed.
+        "WEBHOOK_MAX_ATTEMPTS": 8,
+        # Consecutive failed deliveries after which a webhook is disabled.
+        "WEBHOOK_DISABLE_AFTER": 10,
         # HTTP rate limits and the per-IP/per-email flood checks ("0" for benchmarks only).
         "RATELIMIT_ENABLED": True,
         # Submissions allowed per client IP (Flask-Limiter syntax).
         "RATELIMIT_SUBMIT": "10 per minute;100 per hour",
+        # Submissions allowed per site, whatever the IP (caps a distributed flood on one site).
+        "RATELIMIT_SUBMIT_PER_SITE": "300 per minute",
+        # Failed token checks (401) allowed per client IP before 429: stops token guessing.
+        "RATELIMIT_AUTH_FAILURES": "10 per minute",
+        # Days after a decision before a comment's IP and user agent are erased.
+        "RETENTION_DAYS": 30,
+        # Seconds before a reserved but unacknowledged task is delivered again (killed worker).
+        "VISIBILITY_TIMEOUT_SECONDS": 300,
         # Number of reverse proxies in front whose X-Forwarded-For is trusted (0 = none).
         "TRUSTED_PROXIES": 0,
         # Log format: "json" for machines, "text" for people.
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
+        # Where the spam model learned from moderators is kept ("" = instance/spam-learned.joblib).
+        "SPAM_LEARNED_MODEL": "",
+        # SMTP server for "comment waits for review" emails to moderators ("" = no emails).
+        "SMTP_HOST": "",
+        # SMTP port (25 plain, 587 with SMTP_STARTTLS).
+        "SMTP_PORT": 25,
+        # Sender address of moderator notifications.
+        "SMTP_FROM": "vetted@localhost",
+        # SMTP login, when the server wants one ("" = no login).
+        "SMTP_USERNAME": "",
+        # SMTP password for SMTP_USERNAME.
+        "SMTP_PASSWORD": "",
+        # Upgrade the SMTP connection with STARTTLS before logging in.
+        "SMTP_STARTTLS": False,
+        # Review page address put in notification emails ("" = just name the /moderate page).
+        "MODERATE_URL": "",
     }
 
 
@@ -83,7 +115,7 @@ def normalise_database_url(url: str) -> str:
 def finalise(config: dict[str, Any]) -> None:
     """Derive the settings that depend on others once all sources are applied."""
     redis_url = config["REDIS_URL"]
-    celery = _celery(redis_url or "memory://")
+    celery = _celery(redis_url or "memory://", int(config["VISIBILITY_TIMEOUT_SECONDS"]))
     celery.update(config.get("CELERY", {}))
     config["CELERY"] = celery
     config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -16,3 +16,14 @@ def init_limiter(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
+
+
+def site_limit() -> str:
+    return current_app.config["RATELIMIT_SUBMIT_PER_SITE"]
+
+
+def site_key() -> str:
+    """The site slug from the JSON body, so one site's quota is shared by every IP."""
+    data = request.get_json(silent=True)
+    slug = data.get("site") if isinstance(data, dict) else None
+    return "site:" + (slug[:64] if isinstance(slug, str) else "-")

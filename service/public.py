@@ -8,7 +8,7 @@ from service import comments as svc
 from service.cors import add_cors_headers, require_allowed_origin
 from service.db import db
 from service.errors import ApiError
-from service.extensions import limiter
+from service.extensions import limiter, site_key, site_limit
 from service.models import Status
 from service.queue import enqueue_moderation
 from service.schemas import CommentSubmission, parse
@@ -54,6 +54,7 @@ def _required_arg(name: str) -> str:
 
 @bp.post("/comments")
 @limiter.limit(_submit_limit)
+@limiter.limit(site_limit, key_func=site_key)
 def submit():
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type",
