@@ -47,6 +47,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service import ops, public
 
     app.register_blueprint(public.bp)
+    from service import widget
+
+    app.register_blueprint(widget.bp)
     from service import counts, feed, webhooks_api
 
     app.register_blueprint(feed.bp)
