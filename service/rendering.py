@@ -35,6 +35,13 @@ def clean_text(text: str) -> str:
     return _COMBINING_FLOOD.sub(r"\1", text).strip()
 
 
+def _absolute_http_only(tag: str, attribute: str, value: str) -> str | None:
+    """Drop relative and protocol-relative hrefs ("//evil.example"): links must be http(s)."""
+    if attribute == "href" and not value.lower().startswith(("http://", "https://")):
+        return None
+    return value
+
+
 def render_body(body: str) -> str:
     """Markdown subset to HTML, then nh3 keeps only safe tags and http(s) links."""
     html = _MARKDOWN.render(body)
@@ -44,6 +51,7 @@ def render_body(body: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https"},
         link_rel=LINK_REL,
+        attribute_filter=_absolute_http_only,
     ).strip()
 
 

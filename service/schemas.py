@@ -25,6 +25,8 @@ ArticleKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 
 # "javascript:..." has a scheme; "example.org:8080" does not (a port follows the colon).
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)")
+# Quotes, angle brackets, backslashes and whitespace have no business in a website address.
+_UNSAFE_URL = re.compile(r"[\s\"'<>`\\]")
 MAX_BODY = 10_000
 MAX_NAME = 100
 
@@ -84,7 +86,7 @@ class CommentSubmission(BaseModel):
         if not _SCHEME.match(value):
             value = "https://" + value
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        if parts.scheme not in ("http", "https") or not parts.hostname or _UNSAFE_URL.search(value):
             raise ValueError("website must be an http or https address")
         if len(value) > 500:
             raise ValueError("website must be at most 500 characters")
