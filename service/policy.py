@@ -36,3 +36,5 @@ class SitePolicy(BaseModel):
     trusted_after: int = Field(3, ge=1, le=1000)
     # Origins (scheme://host[:port]) whose pages may embed the widget and call the public API.
     allowed_origins: list[str] = Field(default_factory=list)
+    # Moderators emailed when a comment enters review (needs SMTP_HOST; empty = no emails).
+    notify_emails: list[str] = Field(default_factory=list, max_length=20)

@@ -20,6 +20,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     # Importing registers the shared tasks with this app.
     import worker.tasks  # noqa: F401
+    import worker.learning_tasks  # noqa: F401
 
     app.extensions["celery"] = celery_app
     return celery_app

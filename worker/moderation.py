@@ -95,6 +95,11 @@ def moderate_comment(comment_id: int) -> Decision | None:
         for r in decision.results
     )
     db.session.commit()
+    if decision.status is Status.REVIEW:
+        # After commit, so the email task always finds the comment in review.
+        from worker.notifications import notify_moderators_later
+
+        notify_moderators_later(comment)
     log.info("comment decided", extra={"comment_id": comment.id, "status": decision.status,
                                        "reason": decision.reason})
     return decision
