@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from service import feed_notify
 from service.db import db
 from service.models import (
     Article,
@@ -82,6 +83,8 @@ def publish_change(comment: Comment, event_type: str, count_delta: int = 0) -> i
     db.session.add(
         ChangeEvent(seq=seq, site_id=comment.site_id, comment_id=comment.id, type=event_type)
     )
+    # Wakes long-polling consumers and queues webhook deliveries once this transaction commits.
+    feed_notify.change_published(comment, seq, event_type)
     db.session.execute(
         update(Article)
         .where(Article.id == comment.article_id)

@@ -28,3 +28,23 @@ def requeue_stranded() -> int:
     if ids:
         log.info("re-queued stranded comments", extra={"found": len(ids), "queued": queued})
     return queued
+
+
+@shared_task(name="vetted.deliver_webhook", bind=True, acks_late=True, ignore_result=True,
+             soft_time_limit=30, time_limit=60)
+def deliver_webhook(self, delivery_id: int) -> None:
+    """One signed POST; the delivery row counts attempts, so redelivered messages stay bounded."""
+    from service.webhook_delivery import attempt_delivery
+
+    countdown = attempt_delivery(delivery_id)
+    if countdown is not None:
+        raise self.retry(countdown=countdown, max_retries=None)
+
+
+@shared_task(name="vetted.requeue_webhook_deliveries", ignore_result=True, time_limit=60)
+def requeue_webhook_deliveries() -> int:
+    """Queue again deliveries whose message was never sent (broker down at commit time)."""
+    from service.webhooks import enqueue_delivery, stranded_delivery_ids
+
+    ids = stranded_delivery_ids(current_app.config["STRANDED_AFTER_SECONDS"] * 2)
+    return sum(enqueue_delivery(delivery_id) for delivery_id in ids)
