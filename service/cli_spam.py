@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from service.policy import SitePolicy
 from worker.checks.spam import DEFAULT_MODEL_PATH, SpamModel
@@ -124,3 +125,45 @@ def evaluate_command(
     click.echo(f"model {model_path} (spam >= {spam_threshold}, review >= {review_threshold})")
     for line in evaluate(model, data, spam_threshold, review_threshold).lines():
         click.echo(line)
+
+
+@spam.command("retrain")
+@click.option(
+    "--csv",
+    "csv_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Train afresh on these labelled CSV files first (default: start from the shipped model).",
+)
+@_text_option
+@_label_option
+@_author_option
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write (default: SPAM_LEARNED_MODEL, i.e. instance/spam-learned.joblib).",
+)
+@with_appcontext
+def retrain_command(
+    csv_files: tuple[Path, ...],
+    text_column: str,
+    label_column: str,
+    author_column: str | None,
+    out: Path | None,
+) -> None:
+    """Rebuild this deployment's learned model: the shipped model (or one trained on --csv)
+    plus every spam/ham label moderators have given."""
+    from worker.learning import retrain
+
+    base = None
+    if csv_files:
+        try:
+            base = train(_load(csv_files, text_column, label_column, author_column))
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+    count, path = retrain(base, out)
+    if path is None:
+        click.echo("no labelled examples yet: removed the learned model, the shipped one is used")
+    else:
+        click.echo(f"learned {count} labelled example(s); saved {path}")

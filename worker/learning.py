@@ -99,6 +99,8 @@ def learn_from_comments(comment_ids: list[int]) -> int:
     path = learned_model_path()
     with _model_lock(path):
         updated = learn(current_spam_model(), examples)
+        # How many moderator decisions this model has learned from (replays not counted).
+        updated.info["decisions_learned"] = updated.info.get("decisions_learned", 0) + len(new)
         save_model(updated, path)
     log.info("spam model learned", extra={"new": len(new), "replayed": len(recent)})
     return len(new)

@@ -1,0 +1,221 @@
+"""Learning from moderators: spam/ham decisions become labelled examples that move the model,
+through the real Celery task and through `vetted spam retrain`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from flask import Flask
+from sqlalchemy import text
+
+from service.cli import cli
+from service.db import db
+from service.models import Comment, Site, Status
+from service.sites import create_site
+from service.tokens import create_token
+from service.transitions import change_status
+from tests.conftest import store_without_queueing
+from worker.checks import Submission, Verdict
+from worker.checks.spam import SpamModel, check_spam, load_default
+
+# A kind of spam the shipped model has not seen: it scores well below the review threshold.
+NEW_SPAM = [
+    "Double your bitcoin today at coin-doubler dot biz",
+    "Double your bitcoin now at coin-doubler dot biz, guaranteed returns",
+    "Double your bitcoin this week at coin-doubler dot biz",
+    "Want to double your bitcoin? Go to coin-doubler dot biz",
+]
+NEXT_ONE = Submission(body="Double your bitcoin in a day at coin-doubler dot biz!!",
+                      name="Lee Carter", email="lee.carter@example.com")
+ORDINARY = [Submission(body=body, name="Sam Ortiz", email="sam@example.com") for body in (
+    "I disagree with the author on tariffs.",
+    "Great reporting, thanks for covering this.",
+    "What about the budget numbers from last year?",
+)]
+
+
+@pytest.fixture(autouse=True)
+def no_labels(app: Flask) -> None:
+    with app.app_context():
+        db.session.execute(text("DELETE FROM labelled_examples"))
+        db.session.commit()
+
+
+@pytest.fixture()
+def learning_app(app: Flask, app_factory, tmp_path: Path) -> Flask:
+    """The shared database, but the learned model in a temporary file."""
+    return app_factory(SPAM_LEARNED_MODEL=str(tmp_path / "spam-learned.joblib"))
+
+
+@pytest.fixture()
+def blog(learning_app: Flask) -> Site:
+    # Thresholds written out, so the test does not depend on the defaults of the day.
+    with learning_app.app_context():
+        return create_site("blog", "Blog", [], spam_threshold=0.9, review_threshold=0.5)
+
+
+@pytest.fixture()
+def moderator(learning_app: Flask, blog: Site) -> dict[str, str]:
+    with learning_app.app_context():
+        _, token = create_token("moderator", ["blog"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+def in_review(app: Flask, site: Site, body: str, n: int) -> int:
+    comment_id = store_without_queueing(app, site, body=body,
+                                        name=f"Reader {n}", email=f"reader{n}@example.com")
+    with app.app_context():
+        change_status(db.session.get(Comment, comment_id), Status.REVIEW,
+                      actor="check:pipeline", action="moderate", reason="site.review_all")
+        db.session.commit()
+    return comment_id
+
+
+def verdict_now(app: Flask, site: Site, sub: Submission) -> tuple[float, Verdict]:
+    """What the spam check says under the deployment's current model and the site's policy."""
+    from worker.learning import current_spam_model
+
+    with app.app_context():
+        model = current_spam_model()
+        score = model.score(sub)
+        return score, check_spam(sub, score, db.session.merge(site).policy, model).verdict
+
+
+def mark_spam(app: Flask, site: Site, headers: dict[str, str]) -> list[int]:
+    client = app.test_client()
+    ids = [in_review(app, site, body, n) for n, body in enumerate(NEW_SPAM)]
+    for comment_id in ids:  # one at a time, as a moderator works through the queue
+        response = client.post(f"/api/v1/moderation/comments/{comment_id}/decision",
+                               json={"action": "spam"}, headers=headers)
+        assert response.status_code == 200, response.get_json()
+    return ids
+
+
+def test_learning_function_catches_the_next_one(learning_app, blog, moderator):
+    from worker.learning import learn_from_comments, learned_model_path
+
+    before, verdict_before = verdict_now(learning_app, blog, NEXT_ONE)
+    assert verdict_before is Verdict.PASS
+    ordinary_before = [verdict_now(learning_app, blog, sub)[0] for sub in ORDINARY]
+    ids = mark_spam(learning_app, blog, moderator)
+    with learning_app.app_context():
+        for comment_id in ids:
+            assert learn_from_comments([comment_id]) == 1
+        assert learned_model_path().exists()
+        assert learn_from_comments([987654321]) == 0  # unlabelled: nothing learned
+
+    after, verdict_after = verdict_now(learning_app, blog, NEXT_ONE)
+    assert after > before
+    assert verdict_after in (Verdict.HOLD, Verdict.SPAM)
+    # Ordinary comments still pass, and barely move.
+    for sub, was in zip(ORDINARY, ordinary_before, strict=True):
+        score, verdict = verdict_now(learning_app, blog, sub)
+        assert verdict is Verdict.PASS and score < was + 0.1
+    # The shipped artifact itself is untouched.
+    assert load_default().score(NEXT_ONE) == pytest.approx(before)
+
+
+def test_ham_teaches_the_other_way(learning_app, blog, moderator):
+    from worker.learning import learn_from_comments
+
+    ids = mark_spam(learning_app, blog, moderator)
+    with learning_app.app_context():
+        learn_from_comments(ids)
+    spammy, _ = verdict_now(learning_app, blog, NEXT_ONE)
+    client = learning_app.test_client()
+    for comment_id in ids:
+        response = client.post(f"/api/v1/moderation/comments/{comment_id}/decision",
+                               json={"action": "ham"}, headers=moderator)
+        assert response.status_code == 200
+    with learning_app.app_context():
+        assert learn_from_comments(ids) == len(ids)
+    relabelled, _ = verdict_now(learning_app, blog, NEXT_ONE)
+    assert relabelled < spammy
+
+
+@pytest.fixture()
+def learning_worker(learning_app: Flask) -> Iterator[Any]:
+    with start_worker(learning_app.extensions["celery"], pool="solo", perform_ping_check=False,
+                      shutdown_timeout=10, loglevel="WARNING") as worker:
+        yield worker
+
+
+def wait_for_decisions_learned(app: Flask, count: int, timeout: float = 60) -> dict[str, Any]:
+    from worker.learning import learned_model_path
+
+    with app.app_context():
+        path = learned_model_path()
+    deadline = time.monotonic() + timeout
+    info: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        if path.exists():
+            info = SpamModel.load(path).info
+            if info.get("decisions_learned", 0) >= count:
+                break
+        time.sleep(0.1)
+    return info
+
+
+def test_celery_task_learns_from_each_decision(learning_app, blog, moderator, learning_worker):
+    before, verdict_before = verdict_now(learning_app, blog, NEXT_ONE)
+    assert verdict_before is Verdict.PASS
+    mark_spam(learning_app, blog, moderator)
+    info = wait_for_decisions_learned(learning_app, len(NEW_SPAM))
+    assert info.get("decisions_learned") == len(NEW_SPAM)
+    after, verdict_after = verdict_now(learning_app, blog, NEXT_ONE)
+    assert after > before and verdict_after in (Verdict.HOLD, Verdict.SPAM)
+
+
+def test_retrain_command_rebuilds_from_stored_labels(learning_app, blog, moderator):
+    from worker.learning import learned_model_path
+
+    runner = learning_app.test_cli_runner()
+    result = runner.invoke(cli, ["spam", "retrain"])
+    assert result.exit_code == 0, result.output
+    assert "no labelled examples" in result.output
+    before, _ = verdict_now(learning_app, blog, NEXT_ONE)
+
+    mark_spam(learning_app, blog, moderator)  # no worker: only the labels are stored
+    result = runner.invoke(cli, ["spam", "retrain"])
+    assert result.exit_code == 0, result.output
+    assert f"learned {len(NEW_SPAM)} labelled example(s)" in result.output
+    with learning_app.app_context():
+        assert learned_model_path().exists()
+    after, verdict_after = verdict_now(learning_app, blog, NEXT_ONE)
+    assert after > before and verdict_after in (Verdict.HOLD, Verdict.SPAM)
+
+
+def test_retrain_from_csv_files(learning_app, blog, moderator, tmp_path):
+    csv = tmp_path / "labelled.csv"
+    rows = ["CONTENT,CLASS"] + [f'"{body}",1' for body in NEW_SPAM[:2]] + [
+        f'"An ordinary remark number {n} about the article.",0' for n in range(6)]
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "elsewhere.joblib"
+    result = learning_app.test_cli_runner().invoke(
+        cli, ["spam", "retrain", "--csv", str(csv), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert SpamModel.load(out).info["examples"] == 8
+
+
+def test_unreadable_learned_model_falls_back_to_shipped(learning_app):
+    from worker.learning import current_spam_model, learned_model_path
+
+    with learning_app.app_context():
+        learned_model_path().write_bytes(b"not a model")
+        assert current_spam_model() is load_default()
+
+
+def test_labels_of_other_sites_stay_apart_from_site_access(learning_app, blog, moderator):
+    """A moderator of one site cannot label another site's comments."""
+    with learning_app.app_context():
+        other = create_site("elsewhere", "Elsewhere", [])
+    comment_id = in_review(learning_app, other, NEW_SPAM[0], 9)
+    response = learning_app.test_client().post(
+        f"/api/v1/moderation/comments/{comment_id}/decision", json={"action": "spam"},
+        headers=moderator)
+    assert response.status_code == 403
