@@ -1,0 +1,1 @@
+"""Benchmark harness for issue 7 (see bench/README.md); not part of the installed package."""
