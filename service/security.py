@@ -16,7 +16,8 @@ from service.extensions import limiter
 log = logging.getLogger(__name__)
 
 # Paths that take a bearer token: too many failed attempts from one IP are answered 429 here.
-GUARDED_PREFIXES = ("/api/v1/moderation", "/api/v1/changes", "/api/v1/admin")
+GUARDED_PREFIXES = ("/api/v1/moderation", "/api/v1/changes", "/api/v1/webhooks",
+                    "/api/v1/admin")
 _AUTH_SCOPE = "auth-failures"
 
 HEADERS = {

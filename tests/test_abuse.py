@@ -137,6 +137,19 @@ def test_token_guessing_is_limited_per_ip(limited, site):
     assert call(token, ip="198.51.100.8").status_code == 200
 
 
+def test_token_guessing_on_the_real_endpoints_is_limited(limited, site):
+    client = limited(RATELIMIT_AUTH_FAILURES="4 per minute").test_client()
+    guesses = ["/api/v1/moderation/me", "/api/v1/changes?site=news", "/api/v1/moderation/queue",
+               "/api/v1/webhooks"]
+    for path in guesses:
+        response = client.get(path, headers={"Authorization": "Bearer vt_guess"})
+        assert response.status_code == 401, path
+    assert_rate_limited(client.get("/api/v1/moderation/me",
+                                   headers={"Authorization": "Bearer vt_guess"}))
+    # The public API is not affected by failed guesses.
+    assert client.get("/api/v1/comments?site=news&article=/a").status_code == 200
+
+
 # ----- sizes and content types -----
 
 @pytest.mark.parametrize(

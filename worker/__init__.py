@@ -19,8 +19,9 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     # Importing registers the shared tasks with this app.
-    import worker.tasks  # noqa: F401
     import worker.learning_tasks  # noqa: F401
+    import worker.privacy_tasks  # noqa: F401
+    import worker.tasks  # noqa: F401
 
     app.extensions["celery"] = celery_app
     return celery_app
