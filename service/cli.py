@@ -171,3 +171,40 @@ def sites_update(slug: str, name: str | None, **options: Any) -> None:
     except ValidationError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"updated site {slug}: {policy.model_dump_json()}")
+
+
+# ----- check -----
+
+@cli.command("check")
+@click.option("--jsonl", "source", type=click.File("r", encoding="utf-8"), required=True,
+              help="One JSON object per line: body, name?, email?, url?, article?; - for stdin.")
+@click.option("--site", default=None, help="Use this site's policy (default: the defaults).")
+@with_appcontext
+def check(source: Any, site: str | None) -> None:
+    """Run every check on each line without storing anything; print one JSON line per input."""
+    from worker.dry_run import check_lines
+
+    policy = SitePolicy()
+    if site:
+        found = db.session.scalar(select(Site).where(Site.slug == site))
+        if found is None:
+            raise click.ClickException(f"no site {site!r}")
+        policy = found.policy
+    failures = 0
+    for result in check_lines(source, policy):
+        failures += result.get("error") is not None
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    if failures:
+        click.echo(f"vetted: {failures} line(s) could not be checked", err=True)
+        sys.exit(1)
+
+
+def _register_groups() -> None:
+    from service.cli_privacy import privacy
+    from service.cli_spam import spam
+
+    cli.add_command(spam)
+    cli.add_command(privacy)
+
+
+_register_groups()

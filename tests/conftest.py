@@ -155,7 +155,7 @@ def comment_payload(**overrides: Any) -> dict[str, Any]:
         "article": "/2023/12/india-russia-talks",
         "name": "Asha Rao",
         "email": "asha@example.org",
-        "body": "A thoughtful piece, thank you. The section on trade was new to me.",
+        "body": "I disagree with the author about the tariffs; the 2019 figures tell another story.",
     }
     payload.update(overrides)
     return payload

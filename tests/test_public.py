@@ -28,7 +28,7 @@ def test_submit_stores_pending_and_returns_token(app, site, submit):
         assert comment.status == "pending"
         assert comment.email == "asha@example.org"
         assert comment.token_hash != body["token"]
-        assert comment.body_html.startswith("<p>A thoughtful piece")
+        assert comment.body_html.startswith("<p>I disagree with the author")
 
 
 @pytest.mark.parametrize(

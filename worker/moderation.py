@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -11,9 +14,12 @@ from sqlalchemy import func, select, update
 from service.db import db
 from service.models import CheckRecord, Comment, Status, utcnow
 from service.transitions import Conflict, change_status
+from worker import scoring
 from worker.checks import Submission
 from worker.checks.history import History
-from worker.pipeline import Decision, Scores, evaluate
+from worker.checks.similarity import simhash
+from worker.neardup import Posting, RecentTexts, RedisRecentTexts
+from worker.pipeline import Decision, evaluate
 from worker.windows import RedisWindows, WindowCounter, redis_client
 
 log = logging.getLogger(__name__)
@@ -31,15 +37,40 @@ def submission_of(comment: Comment) -> Submission:
     )
 
 
-def flood_windows() -> WindowCounter | None:
-    """Flood state lives in Redis; without Redis or with limits lifted there is no flood check."""
+@dataclass(frozen=True, slots=True)
+class RecentActivity:
+    """Where the flood and near-duplicate checks remember recent comments."""
+
+    windows: WindowCounter | None
+    texts: RecentTexts
+
+
+def production_activity() -> RecentActivity | None:
+    """Redis-backed state; floods are not counted when rate limits are lifted (benchmarks)."""
     url = current_app.config["REDIS_URL"]
-    if not url or not current_app.config["RATELIMIT_ENABLED"]:
+    if not url:
         return None
-    return RedisWindows(redis_client(url))
+    client = redis_client(url)
+    windows = RedisWindows(client) if current_app.config["RATELIMIT_ENABLED"] else None
+    return RecentActivity(windows, RedisRecentTexts(client))
 
 
-def gather_history(comment: Comment, windows: WindowCounter | None) -> History:
+def author_key(email: str) -> str:
+    """An opaque per-author key for Redis, so no email is stored there in clear."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def count_near_copies(comment: Comment, texts: RecentTexts, window: float) -> int:
+    fingerprint = simhash(comment.body)
+    if fingerprint is None:
+        return 0
+    posting = Posting(str(comment.id), author_key(comment.email), str(comment.article_id),
+                      fingerprint)
+    return texts.record(str(comment.site_id), posting, comment.created_at.timestamp(), window)
+
+
+def gather_history(comment: Comment, activity: RecentActivity | None) -> History:
     duplicate = db.session.scalar(
         select(Comment.id).where(
             Comment.article_id == comment.article_id,
@@ -56,19 +87,24 @@ def gather_history(comment: Comment, windows: WindowCounter | None) -> History:
             .group_by(Comment.status)
         ).all()
     )
-    from_ip = from_email = 0
+    from_ip = from_email = near_copies = 0
+    windows = activity.windows if activity else None
+    policy = comment.site.policy
+    if activity is not None:
+        near_copies = count_near_copies(comment, activity.texts,
+                                        policy.near_duplicate_window_seconds)
     if windows is not None:
-        policy = comment.site.policy
         at, window, member = comment.created_at.timestamp(), policy.flood_window_seconds, \
             str(comment.id)
         if comment.ip:
             from_ip = windows.record(f"{comment.site_id}:ip:{comment.ip}", member, at, window)
-        from_email = windows.record(f"{comment.site_id}:email:{comment.email}", member, at,
-                                    window)
+        from_email = windows.record(f"{comment.site_id}:email:{author_key(comment.email)}",
+                                    member, at, window)
     return History(
         exact_duplicate_of=duplicate,
         recent_from_ip=from_ip,
         recent_from_email=from_email,
+        near_duplicates=near_copies,
         author_approved=by_status.get(Status.APPROVED, 0),
         author_spam=by_status.get(Status.SPAM, 0),
     )
@@ -79,10 +115,12 @@ def moderate_comment(comment_id: int) -> Decision | None:
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.status != Status.PENDING:
         return None
-    windows = flood_windows()
-    history = gather_history(comment, windows)
-    decision = evaluate(submission_of(comment), comment.site.policy, history, Scores(),
-                        flood=windows is not None)
+    activity = production_activity()
+    history = gather_history(comment, activity)
+    sub = submission_of(comment)
+    decision = evaluate(sub, comment.site.policy, history, scoring.score_batch([sub])[0],
+                        flood=bool(activity and activity.windows),
+                        spam_model=scoring.spam_model())
     try:
         change_status(comment, decision.status, actor="check:pipeline", action="moderate",
                       reason=decision.reason, expected=Status.PENDING)

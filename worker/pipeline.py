@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from service.models import Status
 from service.policy import SitePolicy
@@ -14,6 +14,8 @@ from worker.checks.history import History, check_duplicate, check_flood
 from worker.checks.honeypot import check_honeypot
 from worker.checks.links import check_links
 from worker.checks.lists import check_blocklist, check_moderation_keys
+from worker.checks.offensive import check_offensive
+from worker.checks.spam import SpamModel, check_spam
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +46,20 @@ class Decision:
 
 def _timed(check: Callable[[], CheckResult]) -> CheckResult:
     start = time.perf_counter()
-    result = check()
-    return replace(result, duration_ms=(time.perf_counter() - start) * 1000)
+    r = check()
+    # Built directly: dataclasses.replace costs more than most checks on this hot path.
+    return CheckResult(r.check, r.verdict, r.reason, r.detail, r.score,
+                       (time.perf_counter() - start) * 1000)
 
 
 def run_checks(
-    sub: Submission, policy: SitePolicy, history: History, scores: Scores, *, flood: bool = True
+    sub: Submission,
+    policy: SitePolicy,
+    history: History,
+    scores: Scores,
+    *,
+    flood: bool = True,
+    spam_model: SpamModel | None = None,
 ) -> list[CheckResult]:
     """Every check on one comment, cheapest and most certain first."""
     checks: list[Callable[[], CheckResult]] = [
@@ -61,6 +71,10 @@ def run_checks(
     ]
     if flood:
         checks.append(lambda: check_flood(history, policy))
+    if scores.spam is not None:
+        checks.append(lambda: check_spam(sub, scores.spam, policy, spam_model))
+    if scores.offensive is not None:
+        checks.append(lambda: check_offensive(sub, scores.offensive, policy))
     return [_timed(check) for check in checks]
 
 
@@ -87,6 +101,13 @@ def _trusted(results: list[CheckResult], policy: SitePolicy, history: History) -
 
 
 def evaluate(
-    sub: Submission, policy: SitePolicy, history: History, scores: Scores, *, flood: bool = True
+    sub: Submission,
+    policy: SitePolicy,
+    history: History,
+    scores: Scores,
+    *,
+    flood: bool = True,
+    spam_model: SpamModel | None = None,
 ) -> Decision:
-    return decide(run_checks(sub, policy, history, scores, flood=flood), policy, history)
+    results = run_checks(sub, policy, history, scores, flood=flood, spam_model=spam_model)
+    return decide(results, policy, history)

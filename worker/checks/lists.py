@@ -8,6 +8,8 @@ FIELDS = ("name", "email", "url", "body", "ip")
 
 def first_match(sub: Submission, keys: list[str]) -> tuple[str, str] | None:
     """(field, key) of the first key found inside a field, case-insensitively, or None."""
+    if not keys:
+        return None
     folded = {field: getattr(sub, field).casefold() for field in FIELDS}
     for key in keys:
         needle = key.strip().casefold()

@@ -96,10 +96,10 @@ def metadata_features(sub: Submission) -> list[float]:
     body = sub.body
     links = _URL_RE.findall(body)
     hosts = _hosts(links + ([sub.url] if sub.url else []))
-    letters = [c for c in body if c.isalpha()]
-    upper = sum(c.isupper() for c in letters)
+    letters = sum(map(str.isalpha, body))
+    upper = sum(map(str.isupper, body))
     # Only long-enough text can shout; "LOL" is not shouting.
-    caps = max(0.0, upper / len(letters) - 0.3) / 0.7 if len(letters) >= 12 else 0.0
+    caps = max(0.0, upper / letters - 0.3) / 0.7 if letters >= 12 else 0.0
     longest_run = max((len(m.group()) for m in _REPEAT_RE.finditer(body)), default=0)
     email_local, _, email_domain = sub.email.lower().rpartition("@")
     return [
@@ -162,6 +162,10 @@ class SpamFeatures:
             alternate_sign=False,
             dtype=np.float32,
         )
+
+    @staticmethod
+    def has_links(sub: Submission) -> bool:
+        return bool(_URL_RE.search(sub.body))
 
     @property
     def n_columns(self) -> int:
@@ -344,10 +348,24 @@ def check_spam(
 ) -> CheckResult:
     """Map a spam probability to a verdict with the site's thresholds (options: spam_threshold,
     review_threshold). `model`, when given, names the metadata signals behind a high score."""
-    signals = model.signals(sub) if model is not None and score >= policy.review_threshold else []
-    detail = f"spam model probability {score:.2f}" + (f" ({', '.join(signals)})" if signals else "")
+    signals = model.signals(sub, top=len(SIGNALS)) \
+        if model is not None and score >= policy.review_threshold else []
+    shown = ", ".join(signals[:2])
+    detail = f"spam model probability {score:.2f}" + (f" ({shown})" if shown else "")
+    if score >= policy.spam_threshold and model is not None and _only_links(model, sub, signals):
+        # Readers cite sources too: a link with no other spam signal goes to a person instead.
+        return CheckResult(CHECK, Verdict.HOLD, "spam.model_review",
+                           detail + "; links are its only spam signal", score)
     if score >= policy.spam_threshold:
         return CheckResult(CHECK, Verdict.SPAM, "spam.model", detail, score)
     if score >= policy.review_threshold:
         return CheckResult(CHECK, Verdict.HOLD, "spam.model_review", detail, score)
     return CheckResult(CHECK, Verdict.PASS, "spam.ok", detail, score)
+
+
+# Signals that only say "there are links"; the training data had almost no ham with links.
+_LINK_ONLY_SIGNALS = frozenset({"links", "several domains", "website given", "length"})
+
+
+def _only_links(model: SpamModel, sub: Submission, signals: list[str]) -> bool:
+    return model.features.has_links(sub) and set(signals) <= _LINK_ONLY_SIGNALS
