@@ -60,4 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(moderation.bp)
     app.register_blueprint(moderate_page.bp)
     app.register_blueprint(ops.bp)
+    from service import metrics
+
+    app.register_blueprint(metrics.bp)
     return app

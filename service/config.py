@@ -29,6 +29,8 @@ def _celery(broker_url: str, visibility_timeout: int = 300) -> dict[str, Any]:
             "visibility_timeout": visibility_timeout,
         },
         "task_default_queue": "vetted",
+        # Our JSON log handler (configured by create_app) stays in charge in worker processes.
+        "worker_hijack_root_logger": False,
         "beat_schedule": {
             "requeue-stranded": {"task": "vetted.requeue_stranded", "schedule": 10.0},
             "requeue-webhooks": {"task": "vetted.requeue_webhook_deliveries", "schedule": 60.0},

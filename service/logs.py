@@ -5,15 +5,26 @@ from __future__ import annotations
 import logging
 import secrets
 import sys
+from contextvars import ContextVar
 
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 
+# The request id of the task being run, so worker log lines join the web request's.
+task_request_id: ContextVar[str | None] = ContextVar("task_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    if has_request_context():
+        return g.get("request_id")
+    return task_request_id.get()
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = g.get("request_id") if has_request_context() else None
+            record.request_id = current_request_id()
         return True
 
 

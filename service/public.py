@@ -9,6 +9,7 @@ from service.cors import add_cors_headers, require_allowed_origin
 from service.db import db
 from service.errors import ApiError
 from service.extensions import limiter, site_key, site_limit
+from service.metrics import record_submission
 from service.models import Status
 from service.queue import enqueue_moderation
 from service.schemas import CommentSubmission, parse
@@ -16,6 +17,13 @@ from service.transitions import Conflict, change_status
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1")
 bp.after_request(add_cors_headers)
+
+
+@bp.after_request
+def _count_submission(response):
+    if request.endpoint == "public.submit":
+        record_submission(response.status_code)
+    return response
 
 
 def _submit_limit() -> str:

@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 
 from service import feed_notify
 from service.db import db
+from service.metrics import DECISIONS, decision_source
 from service.models import (
     Article,
     AuditEvent,
@@ -51,6 +52,7 @@ def change_status(
         current = db.session.scalar(select(Comment.status).where(Comment.id == comment.id))
         raise Conflict(comment.id, current)
     comment.status, comment.status_reason, comment.decided_at = to_status, reason, now
+    DECISIONS.labels(str(to_status), decision_source(actor)).inc()
     db.session.add(
         AuditEvent(
             site_id=comment.site_id,

@@ -5,15 +5,22 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask, has_app_context
 
+from service.logs import task_request_id
+
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
-            # Push a context only when none is active, so nested or eager calls share a session.
-            if has_app_context():
-                return self.run(*args, **kwargs)
-            with app.app_context():
-                return self.run(*args, **kwargs)
+            # The submitting request's id travels in a message header into the worker's logs.
+            token = task_request_id.set(getattr(self.request, "request_id", None))
+            try:
+                # Push a context only when none is active, so nested or eager calls share a session.
+                if has_app_context():
+                    return self.run(*args, **kwargs)
+                with app.app_context():
+                    return self.run(*args, **kwargs)
+            finally:
+                task_request_id.reset(token)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])

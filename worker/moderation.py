@@ -8,10 +8,12 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+import redis
 from flask import current_app
 from sqlalchemy import func, select, update
 
 from service.db import db
+from service.metrics import CHECK_SECONDS, SUBMIT_TO_DECISION
 from service.models import CheckRecord, Comment, Status, utcnow
 from service.transitions import Conflict, change_status
 from worker import scoring
@@ -116,7 +118,16 @@ def moderate_comment(comment_id: int) -> Decision | None:
     if comment is None or comment.status != Status.PENDING:
         return None
     activity = production_activity()
-    history = gather_history(comment, activity)
+    try:
+        history = gather_history(comment, activity)
+    except redis.RedisError as error:
+        # Deciding without the flood and near-copy state would let floods through during an
+        # outage; Redis is also the broker, so nothing is lost by waiting: the comment stays
+        # pending and the re-queue task decides it once Redis is back.
+        log.warning("recent-activity store unavailable, comment %s left pending: %s",
+                    comment_id, type(error).__name__)
+        db.session.rollback()
+        return None
     sub = submission_of(comment)
     decision = evaluate(sub, comment.site.policy, history, scoring.score_batch([sub])[0],
                         flood=bool(activity and activity.windows),
@@ -138,9 +149,18 @@ def moderate_comment(comment_id: int) -> Decision | None:
         from worker.notifications import notify_moderators_later
 
         notify_moderators_later(comment)
+    record_decision_metrics(comment, decision)
     log.info("comment decided", extra={"comment_id": comment.id, "status": decision.status,
                                        "reason": decision.reason})
     return decision
+
+
+def record_decision_metrics(comment: Comment, decision: Decision) -> None:
+    for result in decision.results:
+        CHECK_SECONDS.labels(result.check).observe(result.duration_ms / 1000)
+    if comment.decided_at is not None:
+        latency = (comment.decided_at - comment.created_at).total_seconds()
+        SUBMIT_TO_DECISION.observe(max(latency, 0.0))
 
 
 def stranded_comment_ids(older_than_seconds: float, limit: int = 1000) -> list[int]:
