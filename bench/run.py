@@ -80,6 +80,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="broker; its db number is flushed before and after (default /9)")
     parser.add_argument("--isso-venv", type=Path, default=isso_peer.VENV)
     parser.add_argument("--output", type=Path, default=BENCH / "results" / "latest.json")
+    parser.add_argument("--log-dir", type=Path,
+                        help="keep the servers' logs here (default: a temporary directory)")
     args = parser.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
@@ -136,7 +138,7 @@ def bench_hello(args: argparse.Namespace, results: dict[str, Any], work: Path) -
 def bench_isso(args: argparse.Namespace, results: dict[str, Any], work: Path,
                notes: dict[str, str]) -> None:
     directory = work / "isso"
-    directory.mkdir()
+    directory.mkdir(exist_ok=True)
     port = free_port()
     try:
         service = isso_peer.start(args.isso_venv, directory, port, free_port(), args.gunicorn,
@@ -282,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="vetted-bench-") as tmp:
         work = Path(tmp)
+        if args.log_dir:
+            work = args.log_dir.resolve()
+            work.mkdir(parents=True, exist_ok=True)
         if "hello" in args.selected:
             attempt(results, ["hello"], lambda: bench_hello(args, results, work))
         isso = [s for s in args.selected if s.startswith("isso-")]
