@@ -47,7 +47,8 @@ def up(port: int, web_workers: int) -> None:
     upgrade(revision="heads")
     origins = [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
     ensure_site("demo", "Demo site", origins)
-    env = embedded.child_env(redis_url, embedded.instance_secret(instance))
+    env = embedded.child_env(redis_url, embedded.instance_secret(instance),
+                             instance / "prometheus")
     click.echo(f"vetted: serving on http://127.0.0.1:{port}  (demo page: "
                f"http://127.0.0.1:{port}/demo/, review page: http://127.0.0.1:{port}/moderate)")
     click.echo("vetted: press Ctrl-C to stop web, worker, beat" + (" and Redis" if extra else ""))

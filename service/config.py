@@ -78,6 +78,8 @@ def defaults() -> dict[str, Any]:
         "TRUSTED_PROXIES": 0,
         # Log format: "json" for machines, "text" for people.
         "LOG_FORMAT": "json",
+        # Port on which a worker serves /metrics itself (0 = off; needs PROMETHEUS_MULTIPROC_DIR).
+        "WORKER_METRICS_PORT": 0,
         "LOG_LEVEL": "INFO",
         # Where the spam model learned from moderators is kept ("" = instance/spam-learned.joblib).
         "SPAM_LEARNED_MODEL": "",

@@ -118,8 +118,13 @@ def supervise(children: dict[str, list[str]], env: dict[str, str],
     return exit_code
 
 
-def child_env(redis_url: str, secret: str) -> dict[str, str]:
+def child_env(redis_url: str, secret: str, metrics_dir: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if metrics_dir is not None:
+        # One directory for all processes, so /metrics on the web shows the worker's too.
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     env.setdefault("VETTED_SECRET_KEY", secret)
     env["REDIS_URL"] = redis_url
     env.setdefault("VETTED_EMBEDDED", "1")

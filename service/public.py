@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 
 from service import comments as svc
+from service import list_cache
 from service.cors import add_cors_headers, require_allowed_origin
 from service.db import db
 from service.errors import ApiError
@@ -84,12 +85,13 @@ def list_comments():
     after = _int_arg("after", 0, 0, 2**62)
     limit = _int_arg("limit", svc.DEFAULT_LIMIT, 1, svc.MAX_LIMIT)
     article = svc.find_article(site, key)
-    etag = f"{article.version if article else 0}-{after}-{limit}"
+    etag = list_cache.etag_for(article, after, limit)
+    # Browsers and proxies may keep the list but must ask again; the 304 costs one row lookup.
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
     if request.if_none_match.contains(etag):
-        return "", 304, {"ETag": f'"{etag}"'}
-    response = current_app.json.response(svc.list_approved(article, after, limit))
-    response.set_etag(etag)
-    return response
+        return "", 304, headers
+    body = list_cache.list_body(article, after, limit)
+    return current_app.response_class(body, 200, headers, mimetype="application/json")
 
 
 @bp.get("/comments/<int:comment_id>/status")

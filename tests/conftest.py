@@ -15,7 +15,7 @@ from celery.contrib.testing.worker import start_worker
 from flask import Flask
 from sqlalchemy import text
 
-from service import create_app
+from service import create_app, list_cache
 from service.db import db
 from service.models import Comment, Site
 from service.sites import create_site
@@ -120,6 +120,7 @@ def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         db.session.execute(text("UPDATE feed_counter SET last_seq = 0"))
         db.session.commit()
     redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
+    list_cache.clear()
     yield
 
 

@@ -31,4 +31,19 @@ def celery_init_app(app: Flask) -> Celery:
     import worker.tasks  # noqa: F401
 
     app.extensions["celery"] = celery_app
+    _serve_worker_metrics(app)
     return celery_app
+
+
+def _serve_worker_metrics(app: Flask) -> None:
+    """Workers on their own machines expose /metrics on WORKER_METRICS_PORT."""
+    from celery.signals import worker_ready
+
+    @worker_ready.connect(weak=False)
+    def _start(**_: object) -> None:
+        if port := int(app.config.get("WORKER_METRICS_PORT") or 0):
+            from prometheus_client import start_http_server
+
+            from service.metrics import process_registry
+
+            start_http_server(port, registry=process_registry())
