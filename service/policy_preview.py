@@ -22,8 +22,9 @@ def proposed_policy(site: Site, changes: dict[str, Any]) -> SitePolicy:
 def preview(site: Site, proposed: SitePolicy, limit: int) -> dict[str, Any]:
     """Compare the pipeline's answer under the current and the proposed policy for the last
     `limit` decided comments; only the policy differs, so every change is the policy's doing."""
+    from worker import scoring
     from worker.moderation import gather_history, submission_of
-    from worker.pipeline import Scores, evaluate
+    from worker.pipeline import evaluate
 
     current = site.policy
     comments = db.session.scalars(
@@ -32,11 +33,14 @@ def preview(site: Site, proposed: SitePolicy, limit: int) -> dict[str, Any]:
         .order_by(Comment.decided_at.desc(), Comment.id.desc())
         .limit(limit)
     ).all()
+    subs = [submission_of(c) for c in comments]
+    # Model scores do not depend on the policy: one batch, used for both evaluations.
+    scores, model = scoring.score_batch(subs), scoring.spam_model()
     changed = []
-    for comment in comments:
-        sub, history = submission_of(comment), gather_history(comment, None)
-        before = evaluate(sub, current, history, Scores(), flood=False)
-        after = evaluate(sub, proposed, history, Scores(), flood=False)
+    for comment, sub, score in zip(comments, subs, scores, strict=True):
+        history = gather_history(comment, None)
+        before = evaluate(sub, current, history, score, flood=False, spam_model=model)
+        after = evaluate(sub, proposed, history, score, flood=False, spam_model=model)
         if before.status != after.status:
             changed.append({
                 "id": comment.id,

@@ -436,6 +436,9 @@ def test_policy_preview_reports_changes_without_saving(app, client, site, tokens
                             body="See https://a.example/report for the numbers.")
     plain = make_comment(app, site, status="approved", body="No links in this one at all.")
     headers = auth(tokens, "admin")
+    # Keep the spam model out of it: only the link limit changes below.
+    assert client.patch("/api/v1/moderation/sites/news/policy", headers=headers, json={
+        "spam_threshold": 1.0, "review_threshold": 1.0}).status_code == 200
     response = client.post("/api/v1/moderation/sites/news/policy/preview",
                            json={"policy": {"max_links": 0}, "limit": 10}, headers=headers)
     assert response.status_code == 200, response.get_json()
@@ -453,3 +456,16 @@ def test_policy_preview_reports_changes_without_saving(app, client, site, tokens
     response = client.post("/api/v1/moderation/sites/news/policy/preview",
                            json={"limit": 100000}, headers=headers)
     assert response.status_code == 422
+
+
+def test_policy_preview_uses_the_model_scores(app, client, site, tokens):
+    spammy = make_comment(app, site, status="approved",
+                          body="Double your bitcoin today at coin-doubler dot biz")
+    headers = auth(tokens, "admin")
+    response = client.post("/api/v1/moderation/sites/news/policy/preview",
+                           json={"policy": {"spam_threshold": 0.01, "review_threshold": 0.01}},
+                           headers=headers)
+    assert response.status_code == 200
+    [change] = response.get_json()["changed"]
+    assert change["id"] == spammy and change["new_status"] == "spam"
+    assert change["reason"] == "spam.model"
