@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from service.db import db
@@ -39,7 +39,10 @@ def learned_model_path() -> Path:
 
 
 def current_spam_model() -> SpamModel:
-    """The learned model when present and readable, else the shipped one (needs an app context)."""
+    """The learned model when present and readable, else the shipped one (also outside an app
+    context, e.g. in benchmarks, where there is no instance folder to read)."""
+    if not has_app_context():
+        return load_default()
     path = learned_model_path()
     try:
         mtime = path.stat().st_mtime_ns
