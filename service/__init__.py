@@ -60,7 +60,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(moderation.bp)
     app.register_blueprint(moderate_page.bp)
     app.register_blueprint(ops.bp)
-    from service import metrics
+    from service import metrics, openapi
 
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(openapi.bp)
     return app
