@@ -9,4 +9,4 @@ RUN pip install . && useradd --create-home vetted
 USER vetted
 RUN mkdir -p /tmp/vetted-metrics
 EXPOSE 8000
-CMD ["gunicorn", "--workers", "4", "--bind", "0.0.0.0:8000", "service.wsgi:app"]
+CMD ["gunicorn", "--workers", "4", "--worker-class", "gthread", "--threads", "8", "--timeout", "60", "--bind", "0.0.0.0:8000", "service.wsgi:app"]

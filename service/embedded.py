@@ -76,8 +76,10 @@ def instance_secret(instance: Path) -> str:
 def child_commands(port: int, instance: Path, web_workers: int = 2) -> dict[str, list[str]]:
     python = sys.executable
     return {
-        "web": [python, "-m", "gunicorn", "--workers", str(web_workers), "--bind",
-                f"127.0.0.1:{port}", "--access-logfile", "-", "service.wsgi:app"],
+        # Threads, so long-polling feed consumers cannot take every worker.
+        "web": [python, "-m", "gunicorn", "--workers", str(web_workers), "--worker-class",
+                "gthread", "--threads", "8", "--timeout", "60", "--bind", f"127.0.0.1:{port}",
+                "--access-logfile", "-", "service.wsgi:app"],
         "worker": [python, "-m", "celery", "-A", "worker.app", "worker", "--loglevel", "INFO",
                    "--concurrency", "2", "--queues", "vetted"],
         "beat": [python, "-m", "celery", "-A", "worker.app", "beat", "--loglevel", "INFO",

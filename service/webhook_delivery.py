@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import update
 
 from service.db import db
+from service.metrics import WEBHOOK_DELIVERIES
 from service.models import utcnow
 from service.webhook_models import Webhook, WebhookDelivery
 from service.webhooks import FINAL_STATUSES
@@ -101,6 +102,7 @@ def attempt_delivery(delivery_id: int) -> float | None:
     delivery.attempts += 1
     delivery.last_attempt_at = utcnow()
     delivery.last_status_code, delivery.last_error = answer.status, answer.error
+    WEBHOOK_DELIVERIES.labels("ok" if answer.ok else "error").inc()
     if answer.ok:
         _finish(delivery, "succeeded", hook, None)
         return None
