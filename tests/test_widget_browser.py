@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from pydantic import ValidationError
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -304,6 +305,35 @@ def test_hostile_comments_never_execute(live: Live, page: Page):
     page.evaluate("() => document.querySelector('.vetted-body a')?.click()")
     assert_inert(page)
     assert recorder.errors == []
+
+
+def test_the_shared_xss_corpus_stays_inert_in_the_page(live: Live, page: Page):
+    from tests.test_xss import load_payloads
+
+    stored = 0
+    for payload in load_payloads():
+        try:
+            published(live.app, body=payload, name=payload if len(payload) <= 100 else "Reader")
+            stored += 1
+        except ValidationError:
+            continue  # refused at the door: nothing to render
+    assert stored > 80
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    recorder = Recorder()
+    open_widget(page, live.blog + "/test-blog/", recorder)  # no CSP on this page
+    expect(page.locator(".vetted-count")).to_have_text(f"{stored} comments")
+    more = page.locator(".vetted-more")
+    while more.is_visible():
+        more.click()
+        expect(more).to_be_enabled()  # the page arrived (the button may now be hidden)
+    expect(page.locator(".vetted-comment")).to_have_count(stored)
+    assert_inert(page)
+    assert page.evaluate("""() => document.querySelectorAll(
+        '.vetted object, .vetted embed, .vetted style, .vetted math, .vetted img').length""") == 0
+    hosts = {url.split("/")[2] for _, url in recorder.requests}
+    assert hosts <= {live.base.split("/")[2], live.blog.split("/")[2]}, hosts
+    assert dialogs == [] and recorder.errors == []
 
 
 def test_cross_origin_embed_uses_the_script_origin_and_german(live: Live, page: Page):

@@ -330,7 +330,7 @@
       }
       const body = h("div", { class: "vetted-body" });
       body.innerHTML = String(comment.body_html || "");  // sanitised by the server (nh3), never raw user text
-      const badge = h("p", { class: "vetted-badge" });
+      const badge = h("p", { class: "vetted-badge", hidden: "" });
       const footer = h("footer", { class: "vetted-actions" });
       const article = h("article", {}, h("header", { class: "vetted-meta" },
         identicon(author.avatar, name), h("div", { class: "vetted-who" }, who, time)), badge, body, footer);
@@ -356,6 +356,7 @@
     markOwn(node, status, reason) {
       node.own = status;
       node.li.classList.add("vetted-own");
+      node.badge.hidden = false;
       node.badge.textContent = status === "review"
         ? `${this.t.held}. ${this.reasonText(reason, this.t.heldFallback)}` : this.t.awaiting;
     }
@@ -367,6 +368,7 @@
       node.own = null;
       node.li.classList.remove("vetted-own");
       node.badge.textContent = "";
+      node.badge.hidden = true;
       this.addReplyButton(node);
       this.total += 1;
       this.updateCount();
