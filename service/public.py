@@ -12,6 +12,7 @@ from service.errors import ApiError
 from service.extensions import limiter, site_key, site_limit
 from service.metrics import record_submission
 from service.models import Status
+from service.query_args import int_arg, required_arg
 from service.queue import enqueue_moderation
 from service.schemas import CommentSubmission, parse
 from service.transitions import Conflict, change_status
@@ -40,27 +41,6 @@ def request_meta() -> svc.RequestMeta:
     )
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ApiError(422, "invalid", f"{name} is out of range",
-                       {name: f"must be a whole number from {low} to {high}"})
-    return value
-
-
-def _required_arg(name: str) -> str:
-    value = (request.args.get(name) or "").strip()
-    if not value:
-        raise ApiError(422, "invalid", f"{name} is required", {name: "required"})
-    return value
-
-
 @bp.post("/comments")
 @limiter.limit(_submit_limit)
 @limiter.limit(site_limit, key_func=site_key)
@@ -79,11 +59,11 @@ def submit():
 
 @bp.get("/comments")
 def list_comments():
-    site = svc.get_site(_required_arg("site"))
+    site = svc.get_site(required_arg("site"))
     require_allowed_origin(site)
-    key = _required_arg("article")
-    after = _int_arg("after", 0, 0, 2**62)
-    limit = _int_arg("limit", svc.DEFAULT_LIMIT, 1, svc.MAX_LIMIT)
+    key = required_arg("article")
+    after = int_arg("after", 0, 0, 2**62)
+    limit = int_arg("limit", svc.DEFAULT_LIMIT, 1, svc.MAX_LIMIT)
     article = svc.find_article(site, key)
     etag = list_cache.etag_for(article, after, limit)
     # Browsers and proxies may keep the list but must ask again; the 304 costs one row lookup.
