@@ -14,6 +14,7 @@ from service.rendering import body_fingerprint, clean_text
 from worker import scoring
 from worker.checks import Submission
 from worker.checks.history import History
+from worker.checks.spam import SpamModel
 from worker.checks.similarity import simhash
 from worker.neardup import MemoryRecentTexts, Posting
 from worker.pipeline import Decision, evaluate
@@ -91,11 +92,11 @@ def result_line(decision: Decision) -> dict[str, Any]:
     }
 
 
-def check_lines(lines: Iterable[str], policy: SitePolicy,
-                state: DryRunState | None = None) -> Iterator[dict[str, Any]]:
+def check_lines(lines: Iterable[str], policy: SitePolicy, state: DryRunState | None = None,
+                model: SpamModel | None = None) -> Iterator[dict[str, Any]]:
     """One result per input line, in order; models score each batch of lines at once."""
     state = state or DryRunState()
-    model = scoring.spam_model()
+    model = model or scoring.spam_model()
     numbered = ((n, line) for n, line in enumerate(lines, 1) if line.strip())
     while batch := list(itertools.islice(numbered, BATCH)):
         parsed: list[tuple[int, Submission | BadRecord]] = []
@@ -105,7 +106,7 @@ def check_lines(lines: Iterable[str], policy: SitePolicy,
             except BadRecord as error:
                 parsed.append((n, error))
         subs = [s for _, s in parsed if isinstance(s, Submission)]
-        scores = iter(scoring.score_batch(subs))
+        scores = iter(scoring.score_batch(subs, model))
         for n, sub in parsed:
             if isinstance(sub, BadRecord):
                 yield {"line": n, "verdict": None, "error": str(sub)}

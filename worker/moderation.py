@@ -129,9 +129,9 @@ def moderate_comment(comment_id: int) -> Decision | None:
         db.session.rollback()
         return None
     sub = submission_of(comment)
-    decision = evaluate(sub, comment.site.policy, history, scoring.score_batch([sub])[0],
-                        flood=bool(activity and activity.windows),
-                        spam_model=scoring.spam_model())
+    model = scoring.spam_model()
+    decision = evaluate(sub, comment.site.policy, history, scoring.score_batch([sub], model)[0],
+                        flood=bool(activity and activity.windows), spam_model=model)
     try:
         change_status(comment, decision.status, actor="check:pipeline", action="moderate",
                       reason=decision.reason, expected=Status.PENDING)

@@ -8,14 +8,16 @@ from worker.pipeline import Scores
 
 def spam_model() -> spam.SpamModel:
     """The model the checks use: the learned one when moderators have taught it, else shipped."""
-    return spam.load_default()
+    from worker.learning import current_spam_model
+
+    return current_spam_model()
 
 
-def score_batch(subs: list[Submission]) -> list[Scores]:
+def score_batch(subs: list[Submission], model: spam.SpamModel | None = None) -> list[Scores]:
     """One batched call per model, so a file of comments costs a few matrix products."""
     if not subs:
         return []
-    spam_scores = spam_model().score_many(subs)
+    spam_scores = (model or spam_model()).score_many(subs)
     offensive_scores = offensive.score_many([s.body for s in subs])
     return [Scores(spam=s, offensive=o) for s, o in zip(spam_scores, offensive_scores,
                                                          strict=True)]
