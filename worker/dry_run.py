@@ -14,8 +14,8 @@ from service.rendering import body_fingerprint, clean_text
 from worker import scoring
 from worker.checks import Submission
 from worker.checks.history import History
-from worker.checks.spam import SpamModel
 from worker.checks.similarity import simhash
+from worker.checks.spam import SpamModel
 from worker.neardup import MemoryRecentTexts, Posting
 from worker.pipeline import Decision, evaluate
 from worker.windows import MemoryWindows
