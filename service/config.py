@@ -80,6 +80,7 @@ def defaults() -> dict[str, Any]:
         "LOG_FORMAT": "json",
         # Port on which a worker serves /metrics itself (0 = off; needs PROMETHEUS_MULTIPROC_DIR).
         "WORKER_METRICS_PORT": 0,
+        # Lowest level logged; emails and tokens are never logged at INFO.
         "LOG_LEVEL": "INFO",
         # Where the spam model learned from moderators is kept ("" = instance/spam-learned.joblib).
         "SPAM_LEARNED_MODEL": "",
