@@ -79,7 +79,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines = ["## Vetted benchmark", ""]
     lines += [f"- {key}: {value}" for key, value in settings.items()]
     lines += ["", "| scenario | server | request | req/s | p50 ms | p99 ms | unexpected status "
-              "| vs Isso | vs hello |", "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+              "| socket errors | vs Isso | vs hello |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     vs_isso = {"vetted-read": ratio["read_vs_isso"], "vetted-write": ratio["write_vs_isso"]}
     vs_hello = {"vetted-read": ratio["read_vs_hello"], "vetted-304": ratio["not_modified_vs_hello"],
                 "vetted-write": ratio["write_vs_hello"], "isso-read": ratio["isso_read_vs_hello"]}
@@ -89,12 +90,12 @@ def markdown(report: dict[str, Any]) -> str:
             continue
         if "skipped" in row:
             lines.append(f"| {key} | {server} | {request} | skipped: {row['skipped']} "
-                         "| | | | | |")
+                         "| | | | | | |")
             continue
         isso_x, hello_x = vs_isso.get(key), vs_hello.get(key)
         lines.append(
             f"| {key} | {server} | {request} | {_num(row['rps'])} | {_num(row['p50_ms'], 2)} "
-            f"| {_num(row['p99_ms'], 2)} | {row['unexpected']} "
+            f"| {_num(row['p99_ms'], 2)} | {row['unexpected']} | {row['socket_errors']} "
             f"| {_num(isso_x, 2) + 'x' if isso_x is not None else '-'} "
             f"| {_num(hello_x * 100, 0) + '%' if hello_x is not None else '-'} |")
     if pipe := results.get("vetted-pipeline"):

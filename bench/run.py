@@ -105,12 +105,23 @@ def free_port() -> int:
     return _free()
 
 
-def load(name: str, url: str, wrk: WrkSettings, **script_env: str) -> dict[str, Any]:
+def settle(url: str, timeout: float = 300) -> None:
+    """Wait for one request to get through: a slow server still works off the connections wrk
+    left queued when it stopped, and the next run must not start behind them."""
+    with urllib.request.urlopen(url, timeout=timeout) as answer:  # noqa: S310 - loopback
+        answer.read()
+
+
+def load(name: str, url: str, wrk: WrkSettings, settle_url: str, **script_env: str
+         ) -> dict[str, Any]:
     log(f"{name}: wrk {wrk.threads} threads, {wrk.connections} connections, "
         f"{wrk.duration:g} s -> {url}")
     result: LoadResult = run_wrk(url, wrk, script_env)
+    settle(settle_url)
     log(f"{name}: {result.rps:,.1f} req/s, p99 {result.p99_ms:.1f} ms, "
         f"unexpected {result.unexpected}")
+    if result.requests == 0:
+        raise RuntimeError(f"{name}: no request completed within {wrk.duration:g} s")
     return result.as_dict()
 
 
@@ -130,7 +141,8 @@ def bench_hello(args: argparse.Namespace, results: dict[str, Any], work: Path) -
                        "bench.hello_app:app", port, args.gunicorn, dict(os.environ), work)
     try:
         wait_http(service, f"http://127.0.0.1:{port}/")
-        results["hello"] = load("hello", f"http://127.0.0.1:{port}/", args.wrk)
+        url = f"http://127.0.0.1:{port}/"
+        results["hello"] = load("hello", url, args.wrk, url)
     finally:
         service.stop()
 
@@ -157,10 +169,11 @@ def bench_isso(args: argparse.Namespace, results: dict[str, Any], work: Path,
         if (seen := isso_peer.count_read(base)) != args.comments:
             raise RuntimeError(f"isso thread has {seen} comments, expected {args.comments}")
         if "isso-read" in args.selected:
-            results["isso-read"] = load("isso-read", isso_peer.read_url(base), args.wrk)
+            results["isso-read"] = load("isso-read", isso_peer.read_url(base), args.wrk,
+                                        f"{base}/info")
         if "isso-write" in args.selected:
             results["isso-write"] = load("isso-write", isso_peer.write_url(base), args.wrk,
-                                         BENCH_METHOD="POST", BENCH_BODY="isso",
+                                         f"{base}/info", BENCH_METHOD="POST", BENCH_BODY="isso",
                                          BENCH_RUN=args.tag)
     finally:
         service.stop()
@@ -212,15 +225,16 @@ def bench_vetted(args: argparse.Namespace, results: dict[str, Any], work: Path,
 
 def server_scenarios(args: argparse.Namespace, results: dict[str, Any], app: Any, base: str,
                      port: int) -> None:
+    health = f"{base}/healthz"
     if "vetted-read" in args.selected:
         url = vetted_peer.read_url(base)
         etag = etag_of(url, args.comments)
-        results["vetted-read"] = load("vetted-read", url, args.wrk)
-        results["vetted-304"] = load("vetted-304", url, args.wrk, BENCH_ETAG=etag,
+        results["vetted-read"] = load("vetted-read", url, args.wrk, health)
+        results["vetted-304"] = load("vetted-304", url, args.wrk, health, BENCH_ETAG=etag,
                                      BENCH_EXPECT="304")
     if "vetted-write" in args.selected:
         results["vetted-write"] = load(
-            "vetted-write", f"{base}/api/v1/comments", args.wrk, BENCH_METHOD="POST",
+            "vetted-write", f"{base}/api/v1/comments", args.wrk, health, BENCH_METHOD="POST",
             BENCH_BODY="vetted", BENCH_SITE=vetted_peer.SITE,
             BENCH_ARTICLE=vetted_peer.WRITE_ARTICLE, BENCH_RUN=args.tag)
     if "vetted-pipeline" in args.selected:
