@@ -221,8 +221,6 @@ def test_labels_of_other_sites_stay_apart_from_site_access(learning_app, blog, m
     assert response.status_code == 403
 
 
-@pytest.mark.xfail(strict=True, reason="worker.scoring.spam_model() does not call "
-                   "worker.learning.current_spam_model() yet; drop this marker once it does")
 def test_pipeline_catches_the_next_one_after_moderators_teach_it(learning_app, blog, moderator,
                                                                 learning_worker):
     from tests.conftest import comment_payload, wait_for_status
