@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import random
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,7 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy import select
 
+from bench.texts import comment_text
 from bench.vetted_peer import SITE, decided_count
 
 
@@ -29,11 +31,13 @@ def _post(port: int, payload: dict[str, str]) -> int:
 
 def submit_all(port: int, article: str, count: int, clients: int, tag: str) -> list[int]:
     """Every submission's HTTP status, sent by `clients` threads."""
+    rng = random.Random(tag)
+    bodies = [comment_text(rng) for _ in range(count)]
+
     def one(n: int) -> int:
         return _post(port, {
             "site": SITE, "article": article, "name": f"Pipeline {tag} {n}",
-            "email": f"pipeline-{tag}-{n}@example.org",
-            "body": f"Comment {n} of run {tag}: the part on the rail line made me think.",
+            "email": f"pipeline-{tag}-{n}@example.org", "body": bodies[n],
         })
 
     with ThreadPoolExecutor(max_workers=clients) as pool:

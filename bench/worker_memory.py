@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import secrets
 import sys
 import tempfile
@@ -23,8 +24,7 @@ sys.path.insert(0, str(BENCH.parent))
 
 from bench import databases, vetted_peer  # noqa: E402
 from bench.processes import tree_rss_kib  # noqa: E402
-
-TOPICS = ["the budget", "the rail line", "the school plan", "the election", "the library"]
+from bench.texts import comment_text  # noqa: E402
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -53,6 +53,7 @@ def store_and_queue(app, start: int, count: int) -> None:
     from service.schemas import CommentSubmission
 
     meta = svc.RequestMeta(ip="127.0.0.1", user_agent="bench", referrer=None)
+    rng = random.Random(start)
     with app.test_request_context():
         site = svc.get_site(vetted_peer.SITE)
         for n in range(start, start + count):
@@ -60,7 +61,7 @@ def store_and_queue(app, start: int, count: int) -> None:
             data = CommentSubmission.model_validate({
                 "site": vetted_peer.SITE, "article": f"/bench/memory/{n % 100}",
                 "name": f"Reader {n % 500}", "email": f"reader-{n % 500}@example.org",
-                "body": f"Comment {n}: the part about {TOPICS[n % len(TOPICS)]} made me think.",
+                "body": comment_text(rng),
             })
             comment, _ = svc.submit_comment(site, data, meta)
             enqueue_moderation(comment.id)

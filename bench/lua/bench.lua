@@ -24,12 +24,31 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local topics = {"the budget", "the rail line", "the school plan", "the river clean-up",
-                "the election", "the housing report", "the trade talks", "the new library"}
-local verbs = {"was new to me", "made me think", "needs a follow-up", "was well argued",
-               "left out the costs", "matches what I saw", "deserves more space"}
+-- Random word mixes: bodies differing only by a number would be caught as near-duplicates.
+local words = {"budget", "rail", "line", "school", "plan", "river", "election", "housing",
+  "report", "trade", "talks", "library", "council", "mayor", "minister", "teacher", "nurse",
+  "doctor", "farmer", "market", "price", "cost", "tax", "road", "bridge", "bus", "train",
+  "station", "harbour", "airport", "park", "garden", "forest", "water", "power", "grid", "solar",
+  "wind", "coal", "energy", "bill", "rent", "wage", "job", "factory", "office", "shop", "street",
+  "village", "town", "city", "county", "region", "border", "court", "judge", "law", "vote",
+  "party", "debate", "poll", "survey", "study", "data", "figure", "chart", "number", "source",
+  "reporter", "editor", "article", "quote", "interview", "photo", "story", "week", "month",
+  "year", "morning", "evening", "summer", "winter", "rain", "storm", "flood", "drought", "heat",
+  "fire", "health", "clinic", "hospital", "queue", "delay", "strike", "union", "pension",
+  "grant", "fund", "loan", "debt", "bank", "inflation", "growth", "export", "deal", "treaty",
+  "summit", "speech", "promise", "target", "result", "impact"}
+local openers = {"I think", "Honestly,", "Good point about", "Not sure about",
+  "Thanks for covering", "My neighbour says", "Interesting take on", "I disagree with",
+  "Worth adding that"}
+
+local function random_text()
+  local picked = {}
+  for i = 1, 14 do picked[i] = words[math.random(#words)] end
+  return openers[math.random(#openers)] .. " the " .. table.concat(picked, " ") .. "."
+end
 
 function init(args)
+  math.randomseed(os.time() * 1000 + tid * 7919)
   counter = 0
   unexpected = 0
   statuses = {}
@@ -42,9 +61,7 @@ end
 local function next_body()
   counter = counter + 1
   local who = string.format("%s-%d-%d", run, tid, counter)
-  local text = string.format("Reader %s here: the part about %s %s, point %d in particular.",
-                             who, topics[counter % #topics + 1], verbs[counter % #verbs + 1],
-                             counter)
+  local text = random_text()
   local name = "Reader " .. who
   local email = "reader-" .. who .. "@example.org"
   if body_kind == "isso" then
