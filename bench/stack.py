@@ -128,10 +128,11 @@ class Stack:
         self.vetted("sites", "create", site, "--name", site)
 
     def _spawn(self, name: str, command: list[str], **extra: Any) -> subprocess.Popen:
-        log = (self.workdir / f"{name}.log").open("ab")
-        # A session of its own, so a SIGKILL can take the whole worker (parent and pool) at once.
-        process = subprocess.Popen(command, env=self.env(**extra), cwd=ROOT, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        # The child keeps its own copy of the log descriptor; ours is closed at once.
+        with (self.workdir / f"{name}.log").open("ab") as log:
+            # A session of its own, so a SIGKILL takes the whole worker (parent and pool) at once.
+            process = subprocess.Popen(command, env=self.env(**extra), cwd=ROOT, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         self.processes[name] = process
         return process
 
