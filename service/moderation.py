@@ -15,6 +15,7 @@ from service.errors import ApiError
 from service.models import ApiToken, Comment, Site
 from service.moderation_schemas import BulkDecisionRequest, DecisionRequest, PreviewRequest
 from service.policy_preview import preview, proposed_policy
+from service.query_args import int_arg
 from service.schemas import parse, validation_fields
 from service.tokens import require, require_site
 from service.transitions import Conflict
@@ -24,16 +25,6 @@ bp = Blueprint("moderation", __name__, url_prefix="/api/v1/moderation")
 
 def _arg(name: str, default: str = "") -> str:
     return (request.args.get(name) or default).strip()
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = _arg(name)
-    if not raw:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(422, "invalid", f"{name} is out of range",
-                       {name: f"must be a whole number from {low} to {high}"})
-    return int(raw)
 
 
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -86,8 +77,8 @@ def queue():
         article=_arg("article") or None,
         q=_arg("q")[:200] or None,
         order=_choice("order", "oldest", review_queue.ORDERS),
-        after=_int_arg("after", 0, 0, 2**62),
-        limit=_int_arg("limit", review_queue.QUEUE_DEFAULT_LIMIT, 1,
+        after=int_arg("after", 0, 0, 2**62),
+        limit=int_arg("limit", review_queue.QUEUE_DEFAULT_LIMIT, 1,
                        review_queue.QUEUE_MAX_LIMIT),
     )
     return review_queue.list_queue(filters)
