@@ -44,7 +44,10 @@ def _timed_run(vetted: Path, path: Path, env: dict[str, str]) -> tuple[float, in
                           check=False)
     seconds = time.monotonic() - started
     if done.returncode != 0:
-        raise RuntimeError(f"vetted check failed ({done.returncode}): {done.stderr[-2000:]}")
+        # The exception line first: the table shows only the first line of the error.
+        errors = [line for line in done.stderr.splitlines() if line.strip()] or ["no output"]
+        raise RuntimeError(f"vetted check exited {done.returncode}: {errors[-1].strip()}\n"
+                           + "\n".join(errors[-20:]))
     return seconds, sum(1 for line in done.stdout.splitlines() if line.strip())
 
 

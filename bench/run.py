@@ -132,7 +132,8 @@ def attempt(results: dict[str, Any], names: list[str], run: Callable[[], None]) 
     except Exception as error:  # noqa: BLE001 - any failure becomes a "skipped" row
         log(f"{', '.join(names)} failed: {error}")
         for name in names:
-            results.setdefault(name, {"skipped": f"failed: {str(error).splitlines()[0][:120]}"})
+            first = (str(error).splitlines() or [type(error).__name__])[0]
+            results.setdefault(name, {"skipped": f"failed: {first[:160]}"})
 
 
 def bench_hello(args: argparse.Namespace, results: dict[str, Any], work: Path) -> None:
