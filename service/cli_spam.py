@@ -142,7 +142,8 @@ def evaluate_command(
     "--out",
     default=None,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write (default: SPAM_LEARNED_MODEL, i.e. instance/spam-learned.joblib).",
+    help="Write the model to this file instead (an export; the database is left alone). "
+    "Default: save it in the database, where every worker picks it up.",
 )
 @with_appcontext
 def retrain_command(
@@ -153,8 +154,10 @@ def retrain_command(
     out: Path | None,
 ) -> None:
     """Rebuild this deployment's learned model: the shipped model (or one trained on --csv)
-    plus every spam/ham label moderators have given."""
-    from worker.learning import retrain
+    plus every spam/ham label moderators have given, saved in the database for every worker."""
+    from redis.exceptions import RedisError
+
+    from worker.learning import LearningBusy, retrain
 
     base = None
     if csv_files:
@@ -162,8 +165,13 @@ def retrain_command(
             base = train(_load(csv_files, text_column, label_column, author_column))
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
-    count, path = retrain(base, out)
-    if path is None:
+    try:
+        count, saved = retrain(base, out)
+    except (LearningBusy, RedisError) as exc:
+        raise click.ClickException(f"cannot take the spam learning lock: {exc}") from exc
+    if saved is None and out is not None:
+        click.echo("no labelled examples yet: nothing to write")
+    elif saved is None:
         click.echo("no labelled examples yet: removed the learned model, the shipped one is used")
     else:
-        click.echo(f"learned {count} labelled example(s); saved {path}")
+        click.echo(f"learned {count} labelled example(s); saved {saved}")

@@ -82,8 +82,8 @@ def defaults() -> dict[str, Any]:
         "WORKER_METRICS_PORT": 0,
         # Lowest level logged; emails and tokens are never logged at INFO.
         "LOG_LEVEL": "INFO",
-        # Where the spam model learned from moderators is kept ("" = instance/spam-learned.joblib).
-        "SPAM_LEARNED_MODEL": "",
+        # Seconds a process keeps its learned spam model before asking the database for a newer one.
+        "LEARNED_MODEL_REFRESH_SECONDS": 5,
         # SMTP server for "comment waits for review" emails to moderators ("" = no emails).
         "SMTP_HOST": "",
         # SMTP port (25 plain, 587 with SMTP_STARTTLS).

@@ -1,10 +1,10 @@
-"""Labelled examples: what moderators called spam or ham, kept so the spam model can learn."""
+"""Labelled examples (what moderators called spam or ham) and the spam models learned from them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import db
@@ -34,3 +34,23 @@ class LabelledExample(db.Model):
     # "moderator:<token id>" who gave the label.
     labelled_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LearnedSpamModel(db.Model):
+    """One saved state of the deployment's learned spam model; the newest row is the one in use.
+
+    In the database, not a file, so workers on every machine score with the same lessons.
+    """
+
+    __tablename__ = "learned_spam_models"
+    # Ids never reused on SQLite either: a process compares ids to notice a newer model.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Moderator decisions this model has learned from since the shipped one (replays not counted).
+    decisions_learned: Mapped[int] = mapped_column(default=0)
+    # Labelled examples used by the step that produced this row (new labels plus replayed ones).
+    examples: Mapped[int] = mapped_column(default=0)
+    # SpamModel.to_bytes(): the joblib file `vetted spam train` writes, versioned.
+    blob: Mapped[bytes] = mapped_column(LargeBinary)

@@ -103,7 +103,7 @@ def reset_schema(app: Flask) -> None:
 
 
 TABLES = ["check_results", "audit_events", "change_events", "comments", "articles",
-          "api_tokens", "sites"]
+          "api_tokens", "sites", "learned_spam_models", "labelled_examples"]
 
 
 @pytest.fixture(autouse=True)
@@ -121,6 +121,9 @@ def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         db.session.commit()
     redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
     list_cache.clear()
+    from worker.learning import forget_cached_model  # no test scores with an earlier test's model
+
+    forget_cached_model()
     yield
 
 

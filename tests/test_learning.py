@@ -1,21 +1,24 @@
 """Learning from moderators: spam/ham decisions become labelled examples that move the model,
-through the real Celery task and through `vetted spam retrain`."""
+through the real Celery task and through `vetted spam retrain`; the learned model lives in the
+database, so every worker process (on any machine) scores with the same lessons."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import select
 
 from service.cli import cli
 from service.db import db
 from service.models import Comment, Site, Status
+from service.moderation_models import LabelledExample, LearnedSpamModel
 from service.sites import create_site
 from service.tokens import create_token
 from service.transitions import change_status
@@ -39,17 +42,19 @@ ORDINARY = [Submission(body=body, name="Sam Ortiz", email="sam@example.com") for
 )]
 
 
-@pytest.fixture(autouse=True)
-def no_labels(app: Flask) -> None:
-    with app.app_context():
-        db.session.execute(text("DELETE FROM labelled_examples"))
-        db.session.commit()
-
-
 @pytest.fixture()
-def learning_app(app: Flask, app_factory, tmp_path: Path) -> Flask:
-    """The shared database, but the learned model in a temporary file."""
-    return app_factory(SPAM_LEARNED_MODEL=str(tmp_path / "spam-learned.joblib"))
+def learning_app(app: Flask, app_factory) -> Flask:
+    """The shared database (emptied by clean_state), asking for a newer model on every score."""
+    return app_factory(LEARNED_MODEL_REFRESH_SECONDS=0)
+
+
+def learned_rows(app: Flask) -> list[LearnedSpamModel]:
+    """The stored learned models, newest first."""
+    with app.app_context():
+        rows = db.session.scalars(
+            select(LearnedSpamModel).order_by(LearnedSpamModel.id.desc())).all()
+        db.session.remove()
+    return list(rows)
 
 
 @pytest.fixture()
@@ -97,7 +102,7 @@ def mark_spam(app: Flask, site: Site, headers: dict[str, str]) -> list[int]:
 
 
 def test_learning_function_catches_the_next_one(learning_app, blog, moderator):
-    from worker.learning import learn_from_comments, learned_model_path
+    from worker.learning import KEEP_ROWS, learn_from_comments
 
     before, verdict_before = verdict_now(learning_app, blog, NEXT_ONE)
     assert verdict_before is Verdict.PASS
@@ -106,8 +111,12 @@ def test_learning_function_catches_the_next_one(learning_app, blog, moderator):
     with learning_app.app_context():
         for comment_id in ids:
             assert learn_from_comments([comment_id]) == 1
-        assert learned_model_path().exists()
         assert learn_from_comments([987654321]) == 0  # unlabelled: nothing learned
+    rows = learned_rows(learning_app)
+    # One row per lesson, older ones trimmed; the newest counts every decision.
+    assert len(rows) == min(len(ids), KEEP_ROWS)
+    assert rows[0].decisions_learned == len(ids)
+    assert SpamModel.from_bytes(rows[0].blob).info["decisions_learned"] == len(ids)
 
     after, verdict_after = verdict_now(learning_app, blog, NEXT_ONE)
     assert after > before
@@ -146,16 +155,14 @@ def learning_worker(learning_app: Flask) -> Iterator[Any]:
 
 
 def wait_for_decisions_learned(app: Flask, count: int, timeout: float = 60) -> dict[str, Any]:
-    from worker.learning import learned_model_path
-
-    with app.app_context():
-        path = learned_model_path()
+    """The newest stored model's info once it has learned `count` decisions (or at the timeout)."""
     deadline = time.monotonic() + timeout
     info: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        if path.exists():
-            info = SpamModel.load(path).info
-            if info.get("decisions_learned", 0) >= count:
+        rows = learned_rows(app)
+        if rows:
+            info = SpamModel.from_bytes(rows[0].blob).info
+            if rows[0].decisions_learned >= count:
                 break
         time.sleep(0.1)
     return info
@@ -172,8 +179,6 @@ def test_celery_task_learns_from_each_decision(learning_app, blog, moderator, le
 
 
 def test_retrain_command_rebuilds_from_stored_labels(learning_app, blog, moderator):
-    from worker.learning import learned_model_path
-
     runner = learning_app.test_cli_runner()
     result = runner.invoke(cli, ["spam", "retrain"])
     assert result.exit_code == 0, result.output
@@ -184,10 +189,29 @@ def test_retrain_command_rebuilds_from_stored_labels(learning_app, blog, moderat
     result = runner.invoke(cli, ["spam", "retrain"])
     assert result.exit_code == 0, result.output
     assert f"learned {len(NEW_SPAM)} labelled example(s)" in result.output
-    with learning_app.app_context():
-        assert learned_model_path().exists()
+    (row,) = learned_rows(learning_app)
+    assert row.decisions_learned == row.examples == len(NEW_SPAM)
     after, verdict_after = verdict_now(learning_app, blog, NEXT_ONE)
     assert after > before and verdict_after in (Verdict.HOLD, Verdict.SPAM)
+
+
+def test_retrain_without_labels_deletes_learned_models(learning_app, blog, moderator):
+    from worker.learning import learn_from_comments
+
+    ids = mark_spam(learning_app, blog, moderator)
+    with learning_app.app_context():
+        learn_from_comments(ids)
+        db.session.execute(LabelledExample.__table__.delete())
+        db.session.commit()
+    assert learned_rows(learning_app)
+    result = learning_app.test_cli_runner().invoke(cli, ["spam", "retrain"])
+    assert result.exit_code == 0, result.output
+    assert "removed the learned model" in result.output
+    assert learned_rows(learning_app) == []
+    with learning_app.app_context():
+        from worker.learning import current_spam_model
+
+        assert current_spam_model() is load_default()
 
 
 def test_retrain_from_csv_files(learning_app, blog, moderator, tmp_path):
@@ -200,14 +224,93 @@ def test_retrain_from_csv_files(learning_app, blog, moderator, tmp_path):
         cli, ["spam", "retrain", "--csv", str(csv), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert SpamModel.load(out).info["examples"] == 8
+    assert learned_rows(learning_app) == []  # an export leaves the deployment's model alone
 
 
-def test_unreadable_learned_model_falls_back_to_shipped(learning_app):
-    from worker.learning import current_spam_model, learned_model_path
+def test_unreadable_learned_model_falls_back_to_shipped(learning_app, caplog):
+    from worker.learning import current_spam_model
 
     with learning_app.app_context():
-        learned_model_path().write_bytes(b"not a model")
+        db.session.add(LearnedSpamModel(decisions_learned=1, examples=1, blob=b"not a model"))
+        db.session.commit()
         assert current_spam_model() is load_default()
+    assert "learned spam model unreadable" in caplog.text
+
+
+def test_another_machine_picks_up_the_learned_model(learning_app, app_factory, blog, moderator):
+    """Two apps on one database stand for workers on two machines: what one learns, the other
+    scores with once its refresh interval has passed (0 here); until then it keeps its copy."""
+    from worker.learning import current_spam_model, forget_cached_model, learn_from_comments
+
+    other_machine = app_factory(LEARNED_MODEL_REFRESH_SECONDS=0)
+    slow_to_refresh = app_factory(LEARNED_MODEL_REFRESH_SECONDS=3600)
+    before, _ = verdict_now(other_machine, blog, NEXT_ONE)
+    assert verdict_now(slow_to_refresh, blog, NEXT_ONE)[0] == pytest.approx(before)
+    ids = mark_spam(learning_app, blog, moderator)
+    with learning_app.app_context():
+        learn_from_comments(ids)
+
+    after, verdict_after = verdict_now(other_machine, blog, NEXT_ONE)
+    assert after > before and verdict_after in (Verdict.HOLD, Verdict.SPAM)
+    with other_machine.app_context():
+        assert current_spam_model().info["decisions_learned"] == len(ids)
+    # Within its refresh interval a process keeps the model it has, without reading the blob.
+    assert verdict_now(slow_to_refresh, blog, NEXT_ONE)[0] == pytest.approx(before)
+    forget_cached_model()
+    assert verdict_now(slow_to_refresh, blog, NEXT_ONE)[0] == pytest.approx(after)
+
+
+OTHER_SPAM = Submission(body="Cheap replica watches shipped overnight from watch-outlet dot biz",
+                        name="Kim Vale", email="kim.vale@example.com")
+
+
+def test_concurrent_learners_both_keep_their_lesson(learning_app, app_factory, blog, moderator):
+    """Two learners on two machines at once: the lock makes the second build on the first."""
+    from worker.learning import learn_from_comments
+
+    other_machine = app_factory(LEARNED_MODEL_REFRESH_SECONDS=0)
+    client = learning_app.test_client()
+    first = in_review(learning_app, blog, NEW_SPAM[0], 1)
+    second = in_review(learning_app, blog, OTHER_SPAM.body, 2)
+    for comment_id in (first, second):
+        response = client.post(f"/api/v1/moderation/comments/{comment_id}/decision",
+                               json={"action": "spam"}, headers=moderator)
+        assert response.status_code == 200
+    before = [verdict_now(learning_app, blog, sub)[0] for sub in (NEXT_ONE, OTHER_SPAM)]
+    start = threading.Barrier(2)
+
+    def learn_on(app: Flask, comment_id: int) -> int:
+        with app.app_context():
+            start.wait(10)
+            try:
+                return learn_from_comments([comment_id])
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(learn_on, learning_app, first),
+                   pool.submit(learn_on, other_machine, second)]
+        assert [future.result(60) for future in futures] == [1, 1]
+
+    # Without the lock both would build on the shipped model and the last save would count 1.
+    assert learned_rows(learning_app)[0].decisions_learned == 2
+    after = [verdict_now(learning_app, blog, sub)[0] for sub in (NEXT_ONE, OTHER_SPAM)]
+    assert after[0] > before[0] and after[1] > before[1]
+
+
+def test_learning_without_redis_saves_to_the_database(app_factory, blog, moderator):
+    """No REDIS_URL (one machine): no lock to take, the database still keeps the model."""
+    from worker.learning import learn_from_comments
+
+    lone = app_factory(REDIS_URL="", LEARNED_MODEL_REFRESH_SECONDS=0)
+    comment_id = in_review(lone, blog, NEW_SPAM[0], 1)
+    with lone.app_context():
+        from service.decisions import record_example
+
+        record_example(db.session.get(Comment, comment_id), True, "moderator:1")
+        db.session.commit()
+        assert learn_from_comments([comment_id]) == 1
+    assert learned_rows(lone)[0].decisions_learned == 1
 
 
 def test_labels_of_other_sites_stay_apart_from_site_access(learning_app, blog, moderator):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import html
+import io
 import math
 import re
 import warnings
@@ -233,10 +234,24 @@ class SpamModel:
 
     @classmethod
     def load(cls, path: str | Path) -> SpamModel:
-        state = joblib.load(Path(path))
+        return cls._from_state(joblib.load(Path(path)), str(path))
+
+    def to_bytes(self) -> bytes:
+        """The same bytes `save` writes, for storing the model in a database row."""
+        buffer = io.BytesIO()
+        joblib.dump({"version": MODEL_VERSION, **self.__getstate__()}, buffer, compress=3)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, source: str = "stored model") -> SpamModel:
+        """Read what `to_bytes` (or `save`) wrote; raises ValueError for another version."""
+        return cls._from_state(joblib.load(io.BytesIO(data)), source)
+
+    @classmethod
+    def _from_state(cls, state: Any, source: str) -> SpamModel:
         if not isinstance(state, dict) or state.get("version") != MODEL_VERSION:
             found = state.get("version") if isinstance(state, dict) else type(state).__name__
-            raise ValueError(f"{path}: expected a {MODEL_VERSION} model, got {found!r}")
+            raise ValueError(f"{source}: expected a {MODEL_VERSION} model, got {found!r}")
         return cls(
             state["config"], state["classifier"], state.get("info", {}), state.get("rehearsal", [])
         )
