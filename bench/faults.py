@@ -242,6 +242,8 @@ def main() -> int:
                         help="seconds of stream before and after the outage")
     parser.add_argument("--kill-comments", type=int, default=60)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep each scenario's logs and database under this directory")
     args = parser.parse_args()
 
     def outage(d: Path) -> Tally:
@@ -262,9 +264,14 @@ def main() -> int:
     if not args.skip_postgres and postgres_bin():
         scenarios.append(("postgres restart", run_postgres))
     failed = False
-    for name, scenario in scenarios:
-        with tempfile.TemporaryDirectory(prefix="vetted-faults-") as directory:
-            tally = scenario(Path(directory))
+    for number, (name, scenario) in enumerate(scenarios):
+        if args.keep:
+            directory = args.keep / f"scenario-{number}"
+            directory.mkdir(parents=True, exist_ok=True)
+            tally = scenario(directory)
+        else:
+            with tempfile.TemporaryDirectory(prefix="vetted-faults-") as temporary:
+                tally = scenario(Path(temporary))
         report(name, tally)
         failed |= bool(tally.lost or tally.server_errors or tally.duplicate_decisions
                        or tally.bad_bodies)
