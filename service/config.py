@@ -54,6 +54,9 @@ def defaults() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # Ask DNS whether the email domain accepts mail (slow; off by default).
         "EMAIL_CHECK_DELIVERABILITY": False,
+        # Pending comments a worker decides together in one transaction (one commit, one model
+        # call); 1 turns batching off.
+        "MODERATION_BATCH_SIZE": 50,
         # A comment still pending after this many seconds is queued again by the beat task.
         "STRANDED_AFTER_SECONDS": 30,
         # Webhook retries wait this many seconds times 2**(attempt-1); tests shorten it.

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import redis
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from service.db import db
 from service.metrics import CHECK_SECONDS, SUBMIT_TO_DECISION
@@ -113,37 +113,77 @@ def gather_history(comment: Comment, activity: RecentActivity | None) -> History
 
 
 def moderate_comment(comment_id: int) -> Decision | None:
-    """Decide a pending comment exactly once; a comment already decided is left alone."""
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.status != Status.PENDING:
-        return None
+    """Decide this pending comment, and in the same transaction a batch of other pending ones.
+
+    Batching shares one commit, one model call and one set of round trips among up to
+    MODERATION_BATCH_SIZE comments; their own tasks then find them decided and stop at once.
+    Exactly once still holds: each status change is a conditional UPDATE from pending.
+    """
+    decisions = moderate_batch(claim_batch(comment_id))
+    return decisions.get(comment_id)
+
+
+def claim_batch(comment_id: int) -> list[Comment]:
+    """This comment first, then the oldest other pending ones; on PostgreSQL rows another
+    worker is deciding are skipped (SKIP LOCKED), so concurrent batches do not overlap."""
+    size = int(current_app.config["MODERATION_BATCH_SIZE"])
+    query = (
+        select(Comment)
+        .where(Comment.status == Status.PENDING)
+        .order_by(case((Comment.id == comment_id, 0), else_=1), Comment.id)
+        .limit(size)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Comment)
+    return list(db.session.scalars(query).unique())
+
+
+def moderate_batch(comments: list[Comment]) -> dict[int, Decision]:
+    """Decide the given pending comments in id order and commit once."""
+    if not comments:
+        db.session.rollback()
+        return {}
+    comments.sort(key=lambda c: c.id)
     activity = production_activity()
     try:
-        history = gather_history(comment, activity)
+        histories = [gather_history(comment, activity) for comment in comments]
     except redis.RedisError as error:
         # Deciding without the flood and near-copy state would let floods through during an
-        # outage; Redis is also the broker, so nothing is lost by waiting: the comment stays
-        # pending and the re-queue task decides it once Redis is back.
-        log.warning("recent-activity store unavailable, comment %s left pending: %s",
-                    comment_id, type(error).__name__)
+        # outage; Redis is also the broker, so nothing is lost by waiting: the comments stay
+        # pending and the re-queue task decides them once Redis is back.
+        log.warning("recent-activity store unavailable, %d comments left pending: %s",
+                    len(comments), type(error).__name__)
         db.session.rollback()
-        return None
-    sub = submission_of(comment)
+        return {}
+    subs = [submission_of(comment) for comment in comments]
     model = scoring.spam_model()
-    decision = evaluate(sub, comment.site.policy, history, scoring.score_batch([sub], model)[0],
-                        flood=bool(activity and activity.windows), spam_model=model)
-    try:
-        change_status(comment, decision.status, actor="check:pipeline", action="moderate",
-                      reason=decision.reason, expected=Status.PENDING)
-    except Conflict:
-        db.session.rollback()
-        return None
-    db.session.add_all(
-        CheckRecord(comment_id=comment.id, check=r.check, verdict=r.verdict.label, reason=r.reason,
-                    detail=r.detail[:500], score=r.score, duration_ms=round(r.duration_ms, 3))
-        for r in decision.results
-    )
+    flood = bool(activity and activity.windows)
+    decided: dict[int, Decision] = {}
+    for comment, sub, history, scores in zip(comments, subs, histories,
+                                             scoring.score_batch(subs, model), strict=True):
+        decision = evaluate(sub, comment.site.policy, history, scores, flood=flood,
+                            spam_model=model)
+        try:
+            change_status(comment, decision.status, actor="check:pipeline", action="moderate",
+                          reason=decision.reason, expected=Status.PENDING)
+        except Conflict:
+            continue  # decided meanwhile by someone else; the failed UPDATE changed nothing
+        db.session.add_all(
+            CheckRecord(comment_id=comment.id, check=r.check, verdict=r.verdict.label,
+                        reason=r.reason, detail=r.detail[:500], score=r.score,
+                        duration_ms=round(r.duration_ms, 3))
+            for r in decision.results
+        )
+        decided[comment.id] = decision
     db.session.commit()
+    for comment in comments:
+        if (decision := decided.get(comment.id)) is not None:
+            after_decision(comment, decision)
+    return decided
+
+
+def after_decision(comment: Comment, decision: Decision) -> None:
+    """Follow-ups once the decision is committed."""
     if decision.status is Status.REVIEW:
         # After commit, so the email task always finds the comment in review.
         from worker.notifications import notify_moderators_later
@@ -152,7 +192,6 @@ def moderate_comment(comment_id: int) -> Decision | None:
     record_decision_metrics(comment, decision)
     log.info("comment decided", extra={"comment_id": comment.id, "status": decision.status,
                                        "reason": decision.reason})
-    return decision
 
 
 def record_decision_metrics(comment: Comment, decision: Decision) -> None:
