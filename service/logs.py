@@ -10,7 +10,6 @@ from contextvars import ContextVar
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
-
 # The request id of the task being run, so worker log lines join the web request's.
 task_request_id: ContextVar[str | None] = ContextVar("task_request_id", default=None)
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from sqlalchemy import inspect, select, update
+from sqlalchemy import inspect, select
 
 from service.after_commit import call_after_commit
 from service.changes import EVENT_TYPES, event_json
 from service.db import db
 from service.errors import ApiError
-from service.models import Comment, Site, utcnow
+from service.models import Comment, Site
+from service.requeue import claim_stale
 from service.webhook_models import Webhook, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -171,17 +172,4 @@ def enqueue_delivery(delivery_id: int) -> bool:
 
 def stranded_delivery_ids(older_than_seconds: float, limit: int = 1000) -> list[int]:
     """Deliveries never attempted long after they were queued; marks them queued again."""
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    ids = list(db.session.scalars(
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.queued_at < cutoff)
-        .order_by(WebhookDelivery.queued_at)
-        .limit(limit)
-    ))
-    if ids:
-        db.session.execute(
-            update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(queued_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()
-    return ids
+    return claim_stale(WebhookDelivery, "pending", older_than_seconds, limit)

@@ -159,7 +159,8 @@ def comment_payload(**overrides: Any) -> dict[str, Any]:
         "article": "/2023/12/india-russia-talks",
         "name": "Asha Rao",
         "email": "asha@example.org",
-        "body": "I disagree with the author about the tariffs; the 2019 figures tell another story.",
+        "body": "I disagree with the author about the tariffs; "
+                "the 2019 figures tell another story.",
     }
     payload.update(overrides)
     return payload
@@ -195,6 +196,22 @@ def store_without_queueing(app: Flask, site: Site, **overrides: Any) -> int:
             db.session.merge(site), CommentSubmission.model_validate(comment_payload(**overrides)),
             svc.RequestMeta(ip="203.0.113.9", user_agent="pytest", referrer=None))
         return stored.id
+
+
+# Debian's chromium, headless, with nothing that reaches for the network on its own.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                              args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from werkzeug.serving import make_server
 
 from service.db import db
@@ -18,8 +18,6 @@ from service.tokens import create_token
 from service.transitions import change_status
 from tests.conftest import store_without_queueing
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 HOSTILE_NAME = '<img src=x onerror="window.pwned=1">Mallory'
 
 
@@ -38,15 +36,6 @@ def test_page_headers_and_no_inline_script(client):
         served = client.get(asset)
         assert served.status_code == 200
         served.close()  # static files are streamed; close the file handle
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()

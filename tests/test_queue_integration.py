@@ -57,7 +57,8 @@ def test_blocklisted_email_is_spam(app, site, submit, worker):
 def test_exact_duplicate_from_same_author_is_rejected(app, site, submit, worker):
     first = submit().get_json()["id"]
     assert wait_for_status(app, first) == "approved"
-    second = submit(body="  I DISAGREE with the author about the tariffs;  the 2019 figures tell another story.")
+    second = submit(body="  I DISAGREE with the author about the tariffs;  "
+                         "the 2019 figures tell another story.")
     assert wait_for_status(app, second.get_json()["id"]) == "rejected"
 
 

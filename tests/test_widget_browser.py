@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from pydantic import ValidationError
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -23,8 +23,6 @@ from service.transitions import change_status
 from tests.conftest import comment_payload
 
 ARTICLE = "/2023/12/india-russia-talks"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 # Served without any CSP, so only the widget's own care keeps hostile comments inert.
 BLOG_PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>A blog on another origin</title>
@@ -60,15 +58,6 @@ class Recorder:
 
     def posts(self) -> list[str]:
         return [url for method, url in self.requests if method == "POST"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()

@@ -6,15 +6,15 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 import redis
 from flask import current_app
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select
 
 from service.db import db
 from service.metrics import CHECK_SECONDS, SUBMIT_TO_DECISION
-from service.models import CheckRecord, Comment, Status, utcnow
+from service.models import CheckRecord, Comment, Status
+from service.requeue import claim_stale
 from service.transitions import Conflict, change_status
 from worker import scoring
 from worker.checks import Submission
@@ -204,17 +204,4 @@ def record_decision_metrics(comment: Comment, decision: Decision) -> None:
 
 def stranded_comment_ids(older_than_seconds: float, limit: int = 1000) -> list[int]:
     """Pending comments whose moderation was queued too long ago; marks them queued again."""
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    ids = list(db.session.scalars(
-        select(Comment.id)
-        .where(Comment.status == Status.PENDING, Comment.queued_at < cutoff)
-        .order_by(Comment.queued_at)
-        .limit(limit)
-    ))
-    if ids:
-        db.session.execute(
-            update(Comment).where(Comment.id.in_(ids)).values(queued_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()
-    return ids
+    return claim_stale(Comment, Status.PENDING, older_than_seconds, limit)
