@@ -17,9 +17,10 @@ log = logging.getLogger(__name__)
 
 MAX_BULK = 500
 # action -> (new status, statuses it may be taken from); the lifecycle in DESIGN.md, plus
-# acting before the checks finish (pending) and undoing a rejection.
+# acting before the checks finish (pending). A decided comment only moves on as DESIGN.md
+# says, so a moderator who raced another gets 409 instead of silently overriding them.
 ACTIONS: dict[str, tuple[Status, frozenset[str]]] = {
-    "approve": (Status.APPROVED, frozenset({Status.PENDING, Status.REVIEW, Status.REJECTED})),
+    "approve": (Status.APPROVED, frozenset({Status.PENDING, Status.REVIEW})),
     "reject": (Status.REJECTED, frozenset({Status.PENDING, Status.REVIEW})),
     "spam": (Status.SPAM, frozenset({Status.PENDING, Status.REVIEW})),
     "ham": (Status.APPROVED, frozenset({Status.SPAM})),

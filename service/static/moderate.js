@@ -10,7 +10,7 @@
   const ACTIONS = {
     pending: ["approve", "reject", "spam"],
     review: ["approve", "reject", "spam"],
-    rejected: ["approve"],
+    rejected: [],
     spam: ["ham"],
     approved: ["remove"],
     removed: [],
