@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from service.db import db
 from service.errors import ApiError
 from service.models import Article, Comment, Site, Status
+from service.policy import SiteLike
 from service.rendering import avatar_seed, body_fingerprint, render_body
 from service.schemas import CommentSubmission
 
@@ -42,7 +43,7 @@ def get_site(slug: str) -> Site:
     return site
 
 
-def get_or_create_article(site: Site, key: str) -> Article:
+def get_or_create_article(site: SiteLike, key: str) -> Article:
     article = find_article(site, key)
     if article is not None:
         return article
@@ -56,11 +57,11 @@ def get_or_create_article(site: Site, key: str) -> Article:
         return find_article(site, key)  # type: ignore[return-value]
 
 
-def find_article(site: Site, key: str) -> Article | None:
+def find_article(site: SiteLike, key: str) -> Article | None:
     return db.session.scalar(select(Article).where(Article.site_id == site.id, Article.key == key))
 
 
-def check_parent(site: Site, article_key: str, parent_id: int, max_depth: int) -> Comment:
+def check_parent(site: SiteLike, article_key: str, parent_id: int, max_depth: int) -> Comment:
     parent = db.session.get(Comment, parent_id)
     if (
         parent is None
@@ -76,7 +77,9 @@ def check_parent(site: Site, article_key: str, parent_id: int, max_depth: int) -
     return parent
 
 
-def submit_comment(site: Site, data: CommentSubmission, meta: RequestMeta) -> tuple[Comment, str]:
+def submit_comment(
+    site: SiteLike, data: CommentSubmission, meta: RequestMeta
+) -> tuple[Comment, str]:
     """Store the comment as pending and commit; the caller enqueues moderation after this."""
     policy = site.policy
     parent = check_parent(site, data.article, data.parent_id, policy.max_depth) \

@@ -57,6 +57,8 @@ def defaults() -> dict[str, Any]:
         # Pending comments a worker decides together in one transaction (one commit, one model
         # call); 1 turns batching off.
         "MODERATION_BATCH_SIZE": 50,
+        # Seconds a web process may use a site's policy before reading it again (public paths).
+        "SITE_CACHE_SECONDS": 5,
         # A comment still pending after this many seconds is queued again by the beat task.
         "STRANDED_AFTER_SECONDS": 30,
         # Webhook retries wait this many seconds times 2**(attempt-1); tests shorten it.

@@ -8,13 +8,14 @@ from sqlalchemy import select
 from service.db import db
 from service.errors import ApiError
 from service.models import Site
+from service.policy import SiteLike
 
 
-def origin_allowed(site: Site, origin: str | None) -> bool:
+def origin_allowed(site: SiteLike, origin: str | None) -> bool:
     return origin is not None and origin.rstrip("/") in site.policy.allowed_origins
 
 
-def require_allowed_origin(site: Site) -> None:
+def require_allowed_origin(site: SiteLike) -> None:
     """A browser post from a page the site does not list is refused (curl sends no Origin)."""
     g.cors_site = site
     origin = request.headers.get("Origin")

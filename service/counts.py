@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
-from service.comments import get_site
 from service.cors import add_cors_headers, require_allowed_origin
 from service.db import db
 from service.errors import ApiError
 from service.models import Article
 from service.query_args import required_arg
+from service.site_cache import public_site
 
 bp = Blueprint("counts", __name__, url_prefix="/api/v1")
 bp.after_request(add_cors_headers)
@@ -42,7 +42,7 @@ def requested_keys() -> list[str]:
 
 @bp.get("/counts")
 def counts():
-    site = get_site(required_arg("site"))
+    site = public_site(required_arg("site"))
     require_allowed_origin(site)
     response = jsonify({"counts": article_counts(site.id, requested_keys())})
     # Counts change rarely: a content ETag lets browsers and caches revalidate cheaply.

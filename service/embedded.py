@@ -35,13 +35,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_redis(directory: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+def start_redis(directory: Path, port: int | None = None,
+                executable: str | None = None) -> tuple[subprocess.Popen, str]:
     """Start a private redis-server on loopback; returns the process and its URL."""
     port = port or free_port()
     directory.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(directory), "--loglevel", "warning"],
+        [executable or find_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--dir", str(directory), "--loglevel", "warning"],
         stdout=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"

@@ -15,7 +15,18 @@ def init_limiter(app: Flask) -> None:
     # A Redis outage must not turn every submission into an error: fall back to memory.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    # The limiter object is shared by every app in the process, and Flask-Limiter keeps its
+    # on/off switch on it: keep it on and let each app's own setting decide per request.
+    enabled = app.config["RATELIMIT_ENABLED"]
+    app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
+    app.config["RATELIMIT_ENABLED"] = enabled
+
+
+@limiter.request_filter
+def _limits_lifted() -> bool:
+    """VETTED_RATELIMIT_ENABLED=0 exempts every request of that app."""
+    return not current_app.config["RATELIMIT_ENABLED"]
 
 
 def site_limit() -> str:

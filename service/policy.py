@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -47,3 +49,12 @@ class SitePolicy(BaseModel):
         if self.review_threshold > self.spam_threshold:
             raise ValueError("review_threshold must not be above spam_threshold")
         return self
+
+
+class SiteLike(Protocol):
+    """A site row or its cached snapshot: all the public paths need of a site."""
+
+    id: int
+
+    @property
+    def policy(self) -> SitePolicy: ...

@@ -15,6 +15,7 @@ from service.models import Status
 from service.query_args import int_arg, required_arg
 from service.queue import enqueue_moderation
 from service.schemas import CommentSubmission, parse
+from service.site_cache import public_site
 from service.transitions import Conflict, change_status
 
 bp = Blueprint("public", __name__, url_prefix="/api/v1")
@@ -50,7 +51,7 @@ def submit():
                        "send application/json (HTML forms post to /comments/form)")
     context = {"check_deliverability": current_app.config["EMAIL_CHECK_DELIVERABILITY"]}
     data = parse(CommentSubmission, request.get_json(silent=True), context)
-    site = svc.get_site(data.site)
+    site = public_site(data.site)
     require_allowed_origin(site)
     comment, token = svc.submit_comment(site, data, request_meta())
     enqueue_moderation(comment.id, g.get("request_id"))
@@ -59,7 +60,7 @@ def submit():
 
 @bp.get("/comments")
 def list_comments():
-    site = svc.get_site(required_arg("site"))
+    site = public_site(required_arg("site"))
     require_allowed_origin(site)
     key = required_arg("article")
     after = int_arg("after", 0, 0, 2**62)

@@ -16,6 +16,7 @@ from service.extensions import limiter
 from service.public import request_meta
 from service.queue import enqueue_moderation
 from service.schemas import CommentSubmission, parse
+from service.site_cache import public_site
 
 bp = Blueprint("widget", __name__)
 
@@ -97,7 +98,7 @@ def form_post() -> Response:
     try:
         context = {"check_deliverability": current_app.config["EMAIL_CHECK_DELIVERABILITY"]}
         data = parse(CommentSubmission, noscript.submission_data(form), context)
-        site = svc.get_site(data.site)
+        site = public_site(data.site)
         require_allowed_origin(site)
         comment, _token = svc.submit_comment(site, data, request_meta())
     except ApiError as error:

@@ -52,6 +52,8 @@ def make_app(database_url: str, redis_url: str, **overrides: Any) -> Flask:
         "REDIS_URL": redis_url,
         "RATELIMIT_ENABLED": False,
         "STRANDED_AFTER_SECONDS": 30,
+        # Tests change policies and post at once; tests of the cache itself turn it on.
+        "SITE_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return create_app(config)

@@ -57,3 +57,21 @@ def test_etag_is_stable_while_nothing_public_changes(app, site, submit, client):
     assert client.get(URL, headers={"If-None-Match": etag}).status_code == 304
     # Each page has its own validator.
     assert client.get(URL + "&limit=1").headers["ETag"] != etag
+
+
+def test_site_policy_is_cached_briefly_on_public_paths(app_factory, site):
+    from service.sites import update_policy
+
+    cached = app_factory(SITE_CACHE_SECONDS=3600)
+    client = cached.test_client()
+    headers = {"Origin": "https://other.example"}
+    assert client.get(URL, headers=headers).status_code == 403
+    with cached.app_context():
+        update_policy(db.session.merge(site),
+                      {"allowed_origins": ["https://news.example", "https://other.example"]},
+                      "test")
+    # Within SITE_CACHE_SECONDS the web process keeps the policy it read...
+    assert client.get(URL, headers=headers).status_code == 403
+    # ...and a process without the cache (or after it expires) sees the change.
+    assert app_factory(SITE_CACHE_SECONDS=0).test_client().get(
+        URL, headers=headers).status_code == 200

@@ -8,7 +8,6 @@ from celery import shared_task
 from flask import current_app
 
 from service.queue import enqueue_moderation
-from worker import moderation
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +15,9 @@ log = logging.getLogger(__name__)
 @shared_task(name="vetted.moderate_comment", acks_late=True, reject_on_worker_lost=True,
              soft_time_limit=30, time_limit=60, ignore_result=True)
 def moderate_comment(comment_id: int) -> str | None:
+    # Imported when run, so web processes never load the models just to register the task.
+    from worker import moderation
+
     decision = moderation.moderate_comment(comment_id)
     return decision.status.value if decision else None
 
@@ -23,6 +25,8 @@ def moderate_comment(comment_id: int) -> str | None:
 @shared_task(name="vetted.requeue_stranded", ignore_result=True, time_limit=60)
 def requeue_stranded() -> int:
     """Queue again every comment still pending after the grace period (lost or killed tasks)."""
+    from worker import moderation
+
     ids = moderation.stranded_comment_ids(current_app.config["STRANDED_AFTER_SECONDS"])
     queued = sum(enqueue_moderation(comment_id) for comment_id in ids)
     if ids:
