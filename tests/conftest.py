@@ -181,6 +181,14 @@ def wait_for_status(app: Flask, comment_id: int, *, not_in: tuple[str, ...] = ("
         time.sleep(0.05)
 
 
+def status_of(app: Flask, comment_id: int) -> str:
+    """A comment's status as the database has it now."""
+    with app.app_context():
+        status = db.session.get(Comment, comment_id).status
+        db.session.remove()
+        return status
+
+
 @pytest.fixture()
 def submit(client) -> Callable[..., Any]:
     def _submit(**overrides: Any):

@@ -16,7 +16,7 @@ from service.moderation_models import LabelledExample
 from service.sites import create_site
 from service.tokens import create_token, revoke_token
 from service.transitions import change_status
-from tests.conftest import store_without_queueing
+from tests.conftest import status_of, store_without_queueing
 
 ARTICLE = "/2023/12/india-russia-talks"
 
@@ -62,13 +62,6 @@ def make_comment(app: Flask, site: Site, status: str = "review", **overrides: An
                           reason="links.too_many")
         db.session.commit()
     return comment_id
-
-
-def status_of(app: Flask, comment_id: int) -> str:
-    with app.app_context():
-        status = db.session.get(Comment, comment_id).status
-        db.session.remove()
-        return status
 
 
 def moderator_events(app: Flask, comment_id: int) -> list[AuditEvent]:

@@ -16,7 +16,7 @@ from service.db import db
 from service.models import CheckRecord, Comment, Site, Status
 from service.tokens import create_token
 from service.transitions import change_status
-from tests.conftest import store_without_queueing
+from tests.conftest import status_of, store_without_queueing
 
 HOSTILE_NAME = '<img src=x onerror="window.pwned=1">Mallory'
 
@@ -81,13 +81,6 @@ def held(app: Flask, site: Site, body: str, **overrides: Any) -> int:
                       actor="check:pipeline", action="moderate", reason="links.too_many")
         db.session.commit()
     return comment_id
-
-
-def status_of(app: Flask, comment_id: int) -> str:
-    with app.app_context():
-        status = db.session.get(Comment, comment_id).status
-        db.session.remove()
-        return status
 
 
 def sign_in(page: Page, base: str, token: str) -> None:
