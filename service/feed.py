@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, g, request
 
 from service import changes, feed_notify
 from service.comments import get_site
+from service.models import MAX_ID
 from service.query_args import int_arg, required_arg
 from service.tokens import require, require_site
 
@@ -24,7 +25,7 @@ def list_changes():
     slug = required_arg("site")
     require_site(g.token, slug)
     site_id = get_site(slug).id
-    since = int_arg("since", 0, 0, 2**62)
+    since = int_arg("since", 0, 0, MAX_ID)
     limit = int_arg("limit", changes.DEFAULT_LIMIT, 1, changes.MAX_LIMIT)
     wait = int_arg("wait", 0, 0, MAX_WAIT)
     latest = changes.latest_seq(site_id)

@@ -12,6 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.db import db
 from service.policy import SitePolicy
 
+# Ids and seqs are INTEGER columns (32-bit on PostgreSQL): larger values can name no row, and
+# binding them would be a database error, so inputs are validated against this bound.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)

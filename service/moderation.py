@@ -12,7 +12,7 @@ from service import decisions, review_queue, sites
 from service.comments import get_site
 from service.db import db
 from service.errors import ApiError
-from service.models import ApiToken, Comment, Site
+from service.models import MAX_ID, ApiToken, Comment, Site
 from service.moderation_schemas import BulkDecisionRequest, DecisionRequest, PreviewRequest
 from service.policy_preview import preview, proposed_policy
 from service.query_args import int_arg
@@ -77,7 +77,7 @@ def queue():
         article=_arg("article") or None,
         q=_arg("q")[:200] or None,
         order=_choice("order", "oldest", review_queue.ORDERS),
-        after=int_arg("after", 0, 0, 2**62),
+        after=int_arg("after", 0, 0, MAX_ID),
         limit=int_arg("limit", review_queue.QUEUE_DEFAULT_LIMIT, 1,
                        review_queue.QUEUE_MAX_LIMIT),
     )

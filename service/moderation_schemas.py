@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.decisions import MAX_BULK
+from service.models import MAX_ID
 from service.policy_preview import PREVIEW_DEFAULT, PREVIEW_MAX
 
 Action = Literal["approve", "reject", "spam", "ham", "remove"]
@@ -31,7 +32,7 @@ class BulkDecisionRequest(DecisionRequest):
     @field_validator("ids")
     @classmethod
     def _ids(cls, value: list[int]) -> list[int]:
-        if any(i < 1 or i > 2**62 for i in value):
+        if any(i < 1 or i > MAX_ID for i in value):
             raise ValueError("ids must be positive comment ids")
         return list(dict.fromkeys(value))
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from service import api_models as m
+from service.models import MAX_ID
 from service.moderation_schemas import BulkDecisionRequest, DecisionRequest, PreviewRequest
 from service.policy import SitePolicy
 from service.schemas import CommentSubmission
@@ -42,7 +43,7 @@ def query(name: str, description: str, *, required: bool = False, schema: dict |
 
 def path_id(name: str = "comment_id") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "integer", "minimum": 1}}
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
 def int_range(low: int, high: int) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def errors(*codes: int) -> dict[str, Any]:
 
 
 SITE = query("site", "Site slug.", required=True)
-POSITIVE = int_range(0, 2**62)
+POSITIVE = int_range(0, MAX_ID)
 
 
 def operations() -> dict[str, dict[str, Any]]:

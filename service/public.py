@@ -11,7 +11,7 @@ from service.db import db
 from service.errors import ApiError
 from service.extensions import limiter, site_key, site_limit
 from service.metrics import record_submission
-from service.models import Status
+from service.models import MAX_ID, Status
 from service.query_args import int_arg, required_arg
 from service.queue import enqueue_moderation
 from service.schemas import CommentSubmission, parse
@@ -63,7 +63,7 @@ def list_comments():
     site = public_site(required_arg("site"))
     require_allowed_origin(site)
     key = required_arg("article")
-    after = int_arg("after", 0, 0, 2**62)
+    after = int_arg("after", 0, 0, MAX_ID)
     limit = int_arg("limit", svc.DEFAULT_LIMIT, 1, svc.MAX_LIMIT)
     article = svc.find_article(site, key)
     etag = list_cache.etag_for(article, after, limit)

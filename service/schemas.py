@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from service.errors import ApiError
+from service.models import MAX_ID
 from service.rendering import clean_text
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -42,7 +43,7 @@ class CommentSubmission(BaseModel):
     email: str = Field(max_length=1000)
     body: str = Field(max_length=MAX_BODY * 2)
     url: str | None = Field(default=None, max_length=2000)
-    parent_id: int | None = Field(default=None, ge=1, le=2**62)
+    parent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     hp: str | None = Field(default=None, max_length=1000)
 
     @field_validator("name")

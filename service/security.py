@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from service.errors import ApiError
 from service.extensions import limiter
+from service.models import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class BoundedIntConverter(IntegerConverter):
     """`<int:id>` that no database column can overflow: a huge id is 404, not a crash."""
 
     def __init__(self, url_map: Map, fixed_digits: int = 0, min: int | None = None,
-                 max: int | None = 2**63 - 1, signed: bool = False) -> None:
+                 max: int | None = MAX_ID, signed: bool = False) -> None:
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, g, request
 
 from service import webhooks
 from service.comments import get_site
+from service.models import MAX_ID
 from service.query_args import int_arg, required_arg
 from service.schemas import parse
 from service.tokens import require, require_site
@@ -52,6 +53,6 @@ def delete(webhook_id: int):
 @require("admin")
 def deliveries(webhook_id: int):
     hook = _own_webhook(webhook_id)
-    before = int_arg("before", 0, 0, 2**62)
+    before = int_arg("before", 0, 0, MAX_ID)
     limit = int_arg("limit", 50, 1, webhooks.DELIVERIES_LIMIT)
     return webhooks.deliveries(hook, before, limit)
