@@ -115,18 +115,42 @@ def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     app: Flask = request.getfixturevalue("app")
-    with app.app_context():
-        db.session.remove()
-        for table in TABLES:
-            db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
-        db.session.execute(text("UPDATE feed_counter SET last_seq = 0"))
-        db.session.commit()
-    redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
+    flush_queue(app)
+    empty_tables(app)
     list_cache.clear()
     from worker.learning import forget_cached_model  # no test scores with an earlier test's model
 
     forget_cached_model()
     yield
+    # Nothing queued by this test may reach the next module's worker.
+    flush_queue(app)
+
+
+def flush_queue(app: Flask) -> None:
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    client.flushdb()
+    client.close()
+
+
+def empty_tables(app: Flask, attempts: int = 5) -> None:
+    """Delete every row; a worker thread may still be finishing the previous test's batch,
+    so a clash with it (deadlock, or a row it just inserted) is simply tried again."""
+    from sqlalchemy.exc import DBAPIError
+
+    with app.app_context():
+        for attempt in range(attempts):
+            db.session.remove()
+            try:
+                for table in TABLES:
+                    db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+                db.session.execute(text("UPDATE feed_counter SET last_seq = 0"))
+                db.session.commit()
+                return
+            except DBAPIError:
+                db.session.rollback()
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.5)
 
 
 @pytest.fixture()
