@@ -1,8 +1,8 @@
-"""Serialised comment lists, cached per process by thread version.
+"""Serialised comment lists, cached per process and tagged with the thread's version.
 
-A thread's version changes with every change the public can see (service/transitions.py), so a
-(thread, version, page) key never goes stale and needs no invalidation: popular threads are
-served from memory at the cost of one indexed row lookup for the version.
+A thread's version changes with every change the public can see (service/transitions.py): a
+cached page is served only while its version is current, so it needs no invalidation, and a
+newer version replaces it, so busy threads do not pile up dead copies.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from cachetools import LRUCache
 from service.comments import list_approved
 from service.models import Article
 
-# Bounded by bytes, so a few huge threads cannot grow a web process without limit.
-_bodies: LRUCache[tuple[int, int, int, int], bytes] = LRUCache(maxsize=64 * 1024 * 1024,
-                                                                 getsizeof=len)
+# (thread, after, limit) -> (version, body); bounded by bytes, so a few huge threads cannot
+# grow a web process without limit.
+_pages: LRUCache[tuple[int, int, int], tuple[int, bytes]] = LRUCache(
+    maxsize=64 * 1024 * 1024, getsizeof=lambda entry: len(entry[1]))
 _lock = threading.Lock()
 EMPTY = json.dumps({"comments": [], "next": None, "total": 0}).encode()
 
@@ -26,14 +27,15 @@ def list_body(article: Article | None, after: int, limit: int) -> bytes:
     """The JSON answer for one page of approved comments."""
     if article is None:
         return EMPTY
-    key = (article.id, article.version, after, limit)
+    key = (article.id, after, limit)
     with _lock:
-        body = _bodies.get(key)
-    if body is None:
-        body = json.dumps(list_approved(article, after, limit), ensure_ascii=False,
-                          separators=(",", ":")).encode()
-        with _lock:
-            _bodies[key] = body
+        cached = _pages.get(key)
+    if cached is not None and cached[0] == article.version:
+        return cached[1]
+    body = json.dumps(list_approved(article, after, limit), ensure_ascii=False,
+                      separators=(",", ":")).encode()
+    with _lock:
+        _pages[key] = (article.version, body)
     return body
 
 
@@ -46,4 +48,4 @@ def etag_for(article: Article | None, after: int, limit: int) -> str:
 def clear() -> None:
     """Forget every cached list (tests reset the database, and with it the versions)."""
     with _lock:
-        _bodies.clear()
+        _pages.clear()

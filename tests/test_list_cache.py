@@ -75,3 +75,14 @@ def test_site_policy_is_cached_briefly_on_public_paths(app_factory, site):
     # ...and a process without the cache (or after it expires) sees the change.
     assert app_factory(SITE_CACHE_SECONDS=0).test_client().get(
         URL, headers=headers).status_code == 200
+
+
+def test_a_new_version_replaces_the_cached_page(app, site, submit, client):
+    from service import list_cache
+
+    for n in range(3):
+        comment_id = submit(body=f"remark {n} about the treaty",
+                            email=f"v{n}@example.org").get_json()["id"]
+        set_status(app, comment_id, Status.APPROVED)
+        assert len(client.get(URL).get_json()["comments"]) == n + 1
+    assert len(list_cache._pages) == 1  # one page of one thread, whatever its history
