@@ -128,6 +128,15 @@ def fill_form(page: Page, *, body: str = "Good piece, thank you.", name: str = "
         form.get_by_role("textbox", name=label, exact=True).fill(value)
 
 
+def post_own_comment(live: Live, page: Page) -> int:
+    """Fill and send the form, wait for the pending comment to show; its stored id."""
+    fill_form(page)
+    page.get_by_role("button", name="Post Comment").click()
+    expect(page.locator(".vetted-own")).to_have_count(1)
+    [comment_id] = comment_ids(live.app)
+    return comment_id
+
+
 def open_widget(page: Page, url: str, recorder: Recorder) -> None:
     recorder.attach(page)
     page.goto(url)
@@ -205,10 +214,7 @@ def test_submitted_comment_awaits_moderation_then_shows_published(live: Live, pa
 def test_published_while_open_turns_into_a_normal_comment(live: Live, page: Page):
     recorder = Recorder()
     open_widget(page, live.base + "/demo/", recorder)
-    fill_form(page)
-    page.get_by_role("button", name="Post Comment").click()
-    expect(page.locator(".vetted-own")).to_have_count(1)
-    [comment_id] = comment_ids(live.app)
+    comment_id = post_own_comment(live, page)
     decide(live.app, comment_id, Status.APPROVED)
     # The widget's own polling notices; no reload.
     expect(page.locator(".vetted-own")).to_have_count(0)
@@ -360,10 +366,7 @@ def test_server_field_errors_show_next_to_their_fields(live: Live, page: Page):
 def test_held_then_refused_comment_tells_the_reader_why(live: Live, page: Page):
     recorder = Recorder()
     open_widget(page, live.base + "/demo/", recorder)
-    fill_form(page)
-    page.get_by_role("button", name="Post Comment").click()
-    expect(page.locator(".vetted-own")).to_have_count(1)
-    [comment_id] = comment_ids(live.app)
+    comment_id = post_own_comment(live, page)
     decide(live.app, comment_id, Status.REVIEW, "links.too_many")
     page.reload()
     expect(page.locator(".vetted-own .vetted-badge")).to_have_text(
@@ -383,10 +386,7 @@ def test_held_then_refused_comment_tells_the_reader_why(live: Live, page: Page):
 
 def test_unknown_reason_gets_the_generic_text(live: Live, page: Page):
     open_widget(page, live.base + "/demo/", Recorder())
-    fill_form(page)
-    page.get_by_role("button", name="Post Comment").click()
-    expect(page.locator(".vetted-own")).to_have_count(1)
-    [comment_id] = comment_ids(live.app)
+    comment_id = post_own_comment(live, page)
     decide(live.app, comment_id, Status.REJECTED, "moderator wrote a private note")
     page.reload()
     expect(page.locator(".vetted-status")).to_have_text(
