@@ -48,7 +48,7 @@ def prepare(app: Flask, read_comments: int) -> None:
 
     from service import comments as svc
     from service.db import db
-    from service.models import Status
+    from service.models import Comment, Status
     from service.schemas import CommentSubmission
     from service.sites import create_site
     from service.transitions import change_status
@@ -64,9 +64,9 @@ def prepare(app: Flask, read_comments: int) -> None:
                 "email": f"seed-{n}@example.org",
                 "body": f"Seed comment {n}: the section on the **budget** was useful, thanks.",
             })
-            comment, _ = svc.submit_comment(site, data, meta)
-            change_status(comment, Status.APPROVED, actor="bench", action="seed",
-                          reason="bench.seed")
+            comment_id, _ = svc.submit_comment(site, data, meta)
+            change_status(db.session.get(Comment, comment_id), Status.APPROVED, actor="bench",
+                          action="seed", reason="bench.seed")
             db.session.commit()
         db.session.remove()
 

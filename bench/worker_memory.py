@@ -63,8 +63,8 @@ def store_and_queue(app, start: int, count: int) -> None:
                 "name": f"Reader {n % 500}", "email": f"reader-{n % 500}@example.org",
                 "body": comment_text(rng),
             })
-            comment, _ = svc.submit_comment(site, data, meta)
-            enqueue_moderation(comment.id)
+            comment_id, _ = svc.submit_comment(site, data, meta)
+            enqueue_moderation(comment_id)
 
 
 def feed(app, worker, args: argparse.Namespace) -> list[dict[str, float]]:

@@ -59,6 +59,9 @@ def defaults() -> dict[str, Any]:
         "MODERATION_BATCH_SIZE": 50,
         # Seconds a web process may use a site's policy before reading it again (public paths).
         "SITE_CACHE_SECONDS": 5,
+        # Longest a web process trusts a thread's cached version should a change announcement be
+        # lost (announcements normally evict it at once); 0 reads the database on every list.
+        "THREAD_CACHE_SECONDS": 30,
         # A comment still pending after this many seconds is queued again by the beat task.
         "STRANDED_AFTER_SECONDS": 30,
         # Webhook retries wait this many seconds times 2**(attempt-1); tests shorten it.

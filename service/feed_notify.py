@@ -16,7 +16,7 @@ from typing import Protocol
 import redis
 from flask import current_app
 
-from service import webhooks
+from service import thread_cache, webhooks
 from service.after_commit import call_after_commit
 from service.db import db
 from service.models import Comment
@@ -42,22 +42,27 @@ def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
 
 
-def change_published(comment: Comment, seq: int, event_type: str) -> None:
+def change_published(comment: Comment, seq: int, event_type: str, article_key: str) -> None:
     """Called by publish_change inside the transaction that writes the event."""
     webhooks.plan_deliveries(comment, seq, event_type)
-    if url := current_app.config.get("REDIS_URL"):
-        call_after_commit(_notify, url, comment.site_id, seq)
+    call_after_commit(_notify, current_app.config.get("REDIS_URL"), comment.site_id, seq,
+                      article_key)
 
 
 def _redis_down(url: str) -> bool:
     return time.monotonic() < _redis_down_until.get(url, 0.0)
 
 
-def _notify(url: str, site_id: int, seq: int) -> None:
-    if _redis_down(url):
+def _notify(url: str | None, site_id: int, seq: int, article_key: str) -> None:
+    thread_cache.forget(site_id, article_key)
+    if not url or _redis_down(url):
         return
     try:
-        _client(url).publish(channel(site_id), seq)
+        # One round trip: wake the site's feed consumers, and tell web processes the thread changed.
+        with _client(url).pipeline(transaction=False) as pipe:
+            pipe.publish(channel(site_id), seq)
+            pipe.publish(thread_cache.CHANNEL, thread_cache.announcement(site_id, article_key))
+            pipe.execute()
     except redis.RedisError as error:
         _redis_down_until[url] = time.monotonic() + BACKOFF_SECONDS
         log.warning("could not wake feed consumers (they poll instead): %s",

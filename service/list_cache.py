@@ -13,7 +13,7 @@ import threading
 from cachetools import LRUCache
 
 from service.comments import list_approved
-from service.models import Article
+from service.thread_cache import ThreadRef
 
 # (thread, after, limit) -> (version, body); bounded by bytes, so a few huge threads cannot
 # grow a web process without limit.
@@ -23,7 +23,7 @@ _lock = threading.Lock()
 EMPTY = json.dumps({"comments": [], "next": None, "total": 0}).encode()
 
 
-def list_body(article: Article | None, after: int, limit: int) -> bytes:
+def list_body(article: ThreadRef | None, after: int, limit: int) -> bytes:
     """The JSON answer for one page of approved comments."""
     if article is None:
         return EMPTY
@@ -39,7 +39,7 @@ def list_body(article: Article | None, after: int, limit: int) -> bytes:
     return body
 
 
-def etag_for(article: Article | None, after: int, limit: int) -> str:
+def etag_for(article: ThreadRef | None, after: int, limit: int) -> str:
     """Validators are per URL, so the version (a global seq) and the page are enough; a thread
     that only has pending comments answers like one that does not exist yet."""
     return f"{article.version if article else 0}-{after}-{limit}"

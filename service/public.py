@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 
 from service import comments as svc
-from service import list_cache
+from service import list_cache, thread_cache
 from service.cors import add_cors_headers, require_allowed_origin
 from service.db import db
 from service.errors import ApiError
@@ -53,9 +53,9 @@ def submit():
     data = parse(CommentSubmission, request.get_json(silent=True), context)
     site = public_site(data.site)
     require_allowed_origin(site)
-    comment, token = svc.submit_comment(site, data, request_meta())
-    enqueue_moderation(comment.id, g.get("request_id"))
-    return {"id": comment.id, "status": Status.PENDING.value, "token": token}, 202
+    comment_id, token = svc.submit_comment(site, data, request_meta())
+    enqueue_moderation(comment_id, g.get("request_id"))
+    return {"id": comment_id, "status": Status.PENDING.value, "token": token}, 202
 
 
 @bp.get("/comments")
@@ -65,13 +65,13 @@ def list_comments():
     key = required_arg("article")
     after = int_arg("after", 0, 0, MAX_ID)
     limit = int_arg("limit", svc.DEFAULT_LIMIT, 1, svc.MAX_LIMIT)
-    article = svc.find_article(site, key)
-    etag = list_cache.etag_for(article, after, limit)
-    # Browsers and proxies may keep the list but must ask again; the 304 costs one row lookup.
+    thread = thread_cache.find_thread(site, key)
+    etag = list_cache.etag_for(thread, after, limit)
+    # Browsers and proxies may keep the list but must ask again; a 304 usually costs no I/O.
     headers = {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
     if request.if_none_match.contains(etag):
         return "", 304, headers
-    body = list_cache.list_body(article, after, limit)
+    body = list_cache.list_body(thread, after, limit)
     return current_app.response_class(body, 200, headers, mimetype="application/json")
 
 

@@ -85,12 +85,14 @@ def publish_change(comment: Comment, event_type: str, count_delta: int = 0) -> i
     db.session.add(
         ChangeEvent(seq=seq, site_id=comment.site_id, comment_id=comment.id, type=event_type)
     )
-    # Wakes long-polling consumers and queues webhook deliveries once this transaction commits.
-    feed_notify.change_published(comment, seq, event_type)
-    db.session.execute(
+    article_key = db.session.execute(
         update(Article)
         .where(Article.id == comment.article_id)
         .values(approved_count=Article.approved_count + count_delta, version=seq)
+        .returning(Article.key)
         .execution_options(synchronize_session=False)
-    )
+    ).scalar_one()
+    # Once this transaction commits: wake long-polling consumers, tell web processes the thread
+    # changed, queue webhook deliveries.
+    feed_notify.change_published(comment, seq, event_type, article_key)
     return seq

@@ -100,10 +100,10 @@ def form_post() -> Response:
         data = parse(CommentSubmission, noscript.submission_data(form), context)
         site = public_site(data.site)
         require_allowed_origin(site)
-        comment, _token = svc.submit_comment(site, data, request_meta())
+        comment_id, _token = svc.submit_comment(site, data, request_meta())
     except ApiError as error:
         return error_page(error.status, error.message, error.fields, back)
-    enqueue_moderation(comment.id, g.get("request_id"))
+    enqueue_moderation(comment_id, g.get("request_id"))
     target = noscript.with_confirmation(back) if back else url_for("widget.form_submitted")
     return redirect(target, 303)  # type: ignore[return-value]
 

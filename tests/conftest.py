@@ -15,7 +15,7 @@ from celery.contrib.testing.worker import start_worker
 from flask import Flask
 from sqlalchemy import text
 
-from service import create_app, list_cache
+from service import create_app, list_cache, thread_cache
 from service.db import db
 from service.models import Comment, Site
 from service.sites import create_site
@@ -118,6 +118,7 @@ def clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     flush_queue(app)
     empty_tables(app)
     list_cache.clear()
+    thread_cache.clear()
     from worker.learning import forget_cached_model  # no test scores with an earlier test's model
 
     forget_cached_model()
@@ -226,10 +227,10 @@ def store_without_queueing(app: Flask, site: Site, **overrides: Any) -> int:
     from service.schemas import CommentSubmission
 
     with app.test_request_context():
-        stored, _ = svc.submit_comment(
+        stored_id, _ = svc.submit_comment(
             db.session.merge(site), CommentSubmission.model_validate(comment_payload(**overrides)),
             svc.RequestMeta(ip="203.0.113.9", user_agent="pytest", referrer=None))
-        return stored.id
+        return stored_id
 
 
 # Debian's chromium, headless, with nothing that reaches for the network on its own.

@@ -100,8 +100,7 @@ def published(app: Flask, **overrides: Any) -> int:
     data = CommentSubmission.model_validate(comment_payload(site="demo", **overrides))
     with app.test_request_context():
         site = db.session.scalar(select(Site).where(Site.slug == "demo"))
-        comment, _ = svc.submit_comment(site, data, svc.RequestMeta(None, None, None))
-        comment_id = comment.id
+        comment_id, _ = svc.submit_comment(site, data, svc.RequestMeta(None, None, None))
     decide(app, comment_id, Status.APPROVED)
     return comment_id
 
