@@ -30,12 +30,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     from service import errors, logs, security
+    from service.no_sessions import NoSessions
     from service.db import db, migrate
     from service.extensions import init_limiter
     from worker import celery_init_app
 
     if not app.testing:
         logs.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    app.session_interface = NoSessions()
     db.init_app(app)
     migrate.init_app(app, db)
     init_limiter(app)
