@@ -30,9 +30,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     from service import errors, logs, security
-    from service.no_sessions import NoSessions
     from service.db import db, migrate
     from service.extensions import init_limiter
+    from service.no_sessions import NoSessions
     from worker import celery_init_app
 
     if not app.testing:

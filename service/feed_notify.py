@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Protocol
 
 import redis
@@ -42,26 +43,46 @@ def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
 
 
-def change_published(comment: Comment, seq: int, event_type: str, article_key: str) -> None:
-    """Called by publish_change inside the transaction that writes the event."""
-    webhooks.plan_deliveries(comment, seq, event_type)
-    call_after_commit(_notify, current_app.config.get("REDIS_URL"), comment.site_id, seq,
-                      article_key)
+@dataclass(frozen=True, slots=True)
+class Published:
+    """One change-feed event, as written by transitions.publish_changes."""
+
+    comment: Comment
+    seq: int
+    event_type: str
+    article_key: str
+
+
+def changes_published(events: list[Published]) -> None:
+    """Called inside the transaction that writes the events."""
+    webhooks.plan_deliveries([(e.comment, e.seq, e.event_type) for e in events])
+    latest_by_site: dict[int, int] = {}
+    threads: set[tuple[int, str]] = set()
+    for event in events:
+        latest_by_site[event.comment.site_id] = event.seq
+        threads.add((event.comment.site_id, event.article_key))
+    call_after_commit(_notify, current_app.config.get("REDIS_URL"), latest_by_site,
+                      sorted(threads))
 
 
 def _redis_down(url: str) -> bool:
     return time.monotonic() < _redis_down_until.get(url, 0.0)
 
 
-def _notify(url: str | None, site_id: int, seq: int, article_key: str) -> None:
-    thread_cache.forget(site_id, article_key)
+def _notify(url: str | None, latest_by_site: dict[int, int],
+            threads: list[tuple[int, str]]) -> None:
+    for site_id, key in threads:
+        thread_cache.forget(site_id, key)
     if not url or _redis_down(url):
         return
     try:
-        # One round trip: wake the site's feed consumers, and tell web processes the thread changed.
+        # One round trip: wake each site's feed consumers, tell web processes which threads
+        # changed.
         with _client(url).pipeline(transaction=False) as pipe:
-            pipe.publish(channel(site_id), seq)
-            pipe.publish(thread_cache.CHANNEL, thread_cache.announcement(site_id, article_key))
+            for site_id, seq in latest_by_site.items():
+                pipe.publish(channel(site_id), seq)
+            for site_id, key in threads:
+                pipe.publish(thread_cache.CHANNEL, thread_cache.announcement(site_id, key))
             pipe.execute()
     except redis.RedisError as error:
         _redis_down_until[url] = time.monotonic() + BACKOFF_SECONDS

@@ -23,7 +23,7 @@ def preview(site: Site, proposed: SitePolicy, limit: int) -> dict[str, Any]:
     """Compare the pipeline's answer under the current and the proposed policy for the last
     `limit` decided comments; only the policy differs, so every change is the policy's doing."""
     from worker import scoring
-    from worker.moderation import gather_history, submission_of
+    from worker.moderation import gather_histories, submission_of
     from worker.pipeline import evaluate
 
     current = site.policy
@@ -37,8 +37,8 @@ def preview(site: Site, proposed: SitePolicy, limit: int) -> dict[str, Any]:
     # Model scores do not depend on the policy: one batch, used for both evaluations.
     scores, model = scoring.score_batch(subs), scoring.spam_model()
     changed = []
-    for comment, sub, score in zip(comments, subs, scores, strict=True):
-        history = gather_history(comment, None)
+    histories = gather_histories(list(comments), None)
+    for comment, sub, score, history in zip(comments, subs, scores, histories, strict=True):
         before = evaluate(sub, current, history, score, flood=False, spam_model=model)
         after = evaluate(sub, proposed, history, score, flood=False, spam_model=model)
         if before.status != after.status:

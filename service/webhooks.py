@@ -134,19 +134,28 @@ def payload_for(seq: int, event_type: str, comment: Comment) -> str:
     return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 
-def plan_deliveries(comment: Comment, seq: int, event_type: str) -> list[WebhookDelivery]:
-    """In the change's own transaction: one delivery row per subscribed, enabled webhook.
+def plan_deliveries(events: list[tuple[Comment, int, str]]) -> list[WebhookDelivery]:
+    """In the changes' own transaction: one delivery row per (comment, seq, event type) and
+    subscribed, enabled webhook of its site.
 
-    The rows commit (or roll back) with the event, and their tasks are queued only after that.
+    The rows commit (or roll back) with the events, and their tasks are queued only after that.
     """
-    hooks = [hook for hook in db.session.scalars(
-        select(Webhook).where(Webhook.site_id == comment.site_id, Webhook.enabled.is_(True))
-    ) if event_type in hook.events]
-    if not hooks:
+    if not events:
         return []
-    payload = payload_for(seq, event_type, comment)
-    planned = [WebhookDelivery(webhook_id=hook.id, event_seq=seq, event_type=event_type,
-                               payload=payload) for hook in hooks]
+    site_ids = {comment.site_id for comment, _, _ in events}
+    hooks_by_site: dict[int, list[Webhook]] = {}
+    for hook in db.session.scalars(
+        select(Webhook).where(Webhook.site_id.in_(site_ids), Webhook.enabled.is_(True))
+    ):
+        hooks_by_site.setdefault(hook.site_id, []).append(hook)
+    planned = []
+    for comment, seq, event_type in events:
+        hooks = [hook for hook in hooks_by_site.get(comment.site_id, [])
+                 if event_type in hook.events]
+        if hooks:
+            payload = payload_for(seq, event_type, comment)
+            planned += [WebhookDelivery(webhook_id=hook.id, event_seq=seq, event_type=event_type,
+                                        payload=payload) for hook in hooks]
     db.session.add_all(planned)
     for delivery in planned:
         call_after_commit(_enqueue_planned, delivery)

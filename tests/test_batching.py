@@ -68,3 +68,28 @@ def test_concurrent_batches_decide_each_comment_once(app_factory, site):
     assert not errors
     pending, audits, changes, checks = counts(apps[0])
     assert (pending, audits, changes, checks) == (0, 30, 30, 30)
+
+
+def test_a_batch_publishes_its_approvals_with_contiguous_seqs_in_id_order(app, site, client):
+    from service.models import Article, FeedCounter
+
+    ids = stored(app, site, 6)
+    ids += [store_without_queueing(app, site, article="/2023/12/other-thread",
+                                   body=f"other thread remark {i} on rail fares",
+                                   email=f"other{i}@example.org") for i in range(2)]
+    with app.app_context():
+        before = db.session.get(FeedCounter, 1).last_seq
+        moderate_comment(ids[3])
+        events = db.session.execute(select(ChangeEvent.seq, ChangeEvent.comment_id)
+                                    .order_by(ChangeEvent.seq)).all()
+        threads = {a.key: (a.version, a.approved_count)
+                   for a in db.session.scalars(select(Article))}
+        last = db.session.get(FeedCounter, 1).last_seq
+    assert [comment_id for _, comment_id in events] == sorted(ids)
+    assert [seq for seq, _ in events] == list(range(before + 1, before + 9)) and last == before + 8
+    seq_of = {comment_id: seq for seq, comment_id in events}
+    # Each thread's version is the seq of its latest event, and counts add up per thread.
+    assert threads["/2023/12/other-thread"] == (seq_of[ids[-1]], 2)
+    assert threads["/2023/12/india-russia-talks"] == (seq_of[ids[5]], 6)
+    listed = client.get("/api/v1/comments?site=news&article=/2023/12/india-russia-talks").get_json()
+    assert [c["id"] for c in listed["comments"]] == ids[:6] and listed["total"] == 6

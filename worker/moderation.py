@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 import redis
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, tuple_
 
 from service.db import db
 from service.metrics import CHECK_SECONDS, SUBMIT_TO_DECISION
 from service.models import CheckRecord, Comment, Status
 from service.requeue import claim_stale
-from service.transitions import Conflict, change_status
+from service.transitions import Conflict, PublicChanges, change_status
 from worker import scoring
 from worker.checks import Submission
 from worker.checks.history import History
@@ -72,23 +72,54 @@ def count_near_copies(comment: Comment, texts: RecentTexts, window: float) -> in
     return texts.record(str(comment.site_id), posting, comment.created_at.timestamp(), window)
 
 
-def gather_history(comment: Comment, activity: RecentActivity | None) -> History:
-    duplicate = db.session.scalar(
-        select(Comment.id).where(
-            Comment.article_id == comment.article_id,
-            Comment.email == comment.email,
-            Comment.body_hash == comment.body_hash,
-            Comment.id < comment.id,
-        ).limit(1)
-    )
-    by_status = dict(
-        db.session.execute(
-            select(Comment.status, func.count())
-            .where(Comment.site_id == comment.site_id, Comment.email == comment.email,
-                   Comment.id != comment.id)
-            .group_by(Comment.status)
-        ).all()
-    )
+def earlier_duplicates(comments: list[Comment]) -> dict[int, int]:
+    """comment id -> id of an earlier comment by the same email with the same body on the same
+    thread; one query for the whole batch."""
+    rows = db.session.execute(
+        select(Comment.id, Comment.article_id, Comment.email, Comment.body_hash).where(
+            tuple_(Comment.article_id, Comment.email, Comment.body_hash).in_(
+                {(c.article_id, c.email, c.body_hash) for c in comments})
+        )
+    ).all()
+    first: dict[tuple[int, str, str], int] = {}
+    for row in rows:
+        key = (row.article_id, row.email, row.body_hash)
+        first[key] = min(first.get(key, row.id), row.id)
+    found = {}
+    for comment in comments:
+        earliest = first.get((comment.article_id, comment.email, comment.body_hash))
+        if earliest is not None and earliest < comment.id:
+            found[comment.id] = earliest
+    return found
+
+
+def statuses_by_author(comments: list[Comment]) -> dict[tuple[int, str], dict[str, int]]:
+    """(site id, email) -> {status: count} of that author's comments; one query per batch."""
+    counts: dict[tuple[int, str], dict[str, int]] = {}
+    for site_id, email, status, count in db.session.execute(
+        select(Comment.site_id, Comment.email, Comment.status, func.count())
+        .where(tuple_(Comment.site_id, Comment.email).in_(
+            {(c.site_id, c.email) for c in comments}))
+        .group_by(Comment.site_id, Comment.email, Comment.status)
+    ):
+        counts.setdefault((site_id, email), {})[status] = count
+    return counts
+
+
+def gather_histories(comments: list[Comment], activity: RecentActivity | None) -> list[History]:
+    duplicates = earlier_duplicates(comments)
+    by_author = statuses_by_author(comments)
+    histories = []
+    for comment in comments:
+        # The author's other comments: this one does not count towards its own history.
+        by_status = dict(by_author.get((comment.site_id, comment.email), {}))
+        by_status[comment.status] = by_status.get(comment.status, 1) - 1
+        histories.append(gather_history(comment, activity, duplicates.get(comment.id), by_status))
+    return histories
+
+
+def gather_history(comment: Comment, activity: RecentActivity | None, duplicate: int | None,
+                   by_status: dict[str, int]) -> History:
     from_ip = from_email = near_copies = 0
     windows = activity.windows if activity else None
     policy = comment.site.policy
@@ -146,7 +177,7 @@ def moderate_batch(comments: list[Comment]) -> dict[int, Decision]:
     comments.sort(key=lambda c: c.id)
     activity = production_activity()
     try:
-        histories = [gather_history(comment, activity) for comment in comments]
+        histories = gather_histories(comments, activity)
     except redis.RedisError as error:
         # Deciding without the flood and near-copy state would let floods through during an
         # outage; Redis is also the broker, so nothing is lost by waiting: the comments stay
@@ -159,22 +190,28 @@ def moderate_batch(comments: list[Comment]) -> dict[int, Decision]:
     model = scoring.spam_model()
     flood = bool(activity and activity.windows)
     decided: dict[int, Decision] = {}
-    for comment, sub, history, scores in zip(comments, subs, histories,
-                                             scoring.score_batch(subs, model), strict=True):
-        decision = evaluate(sub, comment.site.policy, history, scores, flood=flood,
-                            spam_model=model)
-        try:
-            change_status(comment, decision.status, actor="check:pipeline", action="moderate",
-                          reason=decision.reason, expected=Status.PENDING)
-        except Conflict:
-            continue  # decided meanwhile by someone else; the failed UPDATE changed nothing
-        db.session.add_all(
-            CheckRecord(comment_id=comment.id, check=r.check, verdict=r.verdict.label,
-                        reason=r.reason, detail=r.detail[:500], score=r.score,
-                        duration_ms=round(r.duration_ms, 3))
-            for r in decision.results
-        )
-        decided[comment.id] = decision
+    changes = PublicChanges()
+    # Rows are added as we go and inserted together at commit, a few statements in all.
+    with db.session.no_autoflush:
+        for comment, sub, history, scores in zip(comments, subs, histories,
+                                                 scoring.score_batch(subs, model), strict=True):
+            decision = evaluate(sub, comment.site.policy, history, scores, flood=flood,
+                                spam_model=model)
+            try:
+                change_status(comment, decision.status, actor="check:pipeline",
+                              action="moderate", reason=decision.reason,
+                              expected=Status.PENDING, changes=changes)
+            except Conflict:
+                continue  # decided meanwhile by someone else; the failed UPDATE changed nothing
+            db.session.add_all(
+                CheckRecord(comment_id=comment.id, check=r.check, verdict=r.verdict.label,
+                            reason=r.reason, detail=r.detail[:500], score=r.score,
+                            duration_ms=round(r.duration_ms, 3))
+                for r in decision.results
+            )
+            decided[comment.id] = decision
+        # Last, so the feed counter's row lock is held only until the commit just below.
+        changes.publish()
     db.session.commit()
     for comment in comments:
         if (decision := decided.get(comment.id)) is not None:
