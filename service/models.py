@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import db
@@ -70,6 +70,9 @@ class Comment(db.Model):
         Index("ix_comments_article_status_id", "article_id", "status", "id"),
         # Re-queue: oldest pending first.
         Index("ix_comments_status_queued", "status", "queued_at"),
+        # Workers' claims: only the queue itself, however many rows have left it.
+        Index("ix_comments_pending_id", "id", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
         Index("ix_comments_email", "email"),
     )
 
