@@ -44,23 +44,35 @@ class RecentTexts(Protocol):
         """Store the posting; return how many near copies were posted in (at - window, at]."""
 
 
+# For each band key: add the posting, drop postings older than the window, read the rest,
+# keep the key a little longer than the window. One call instead of four commands per band.
+RECORD_LUA = """
+local postings = {}
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[2], ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
+  for _, raw in ipairs(redis.call('ZRANGEBYSCORE', key, ARGV[3], ARGV[2])) do
+    table.insert(postings, raw)
+  end
+  redis.call('EXPIRE', key, ARGV[4])
+end
+return postings
+"""
+
+
 class RedisRecentTexts:
     """One sorted set per (scope, band, band value); idempotent per comment id."""
 
     def __init__(self, client: redis.Redis, prefix: str = "vetted:nd:") -> None:
         self.client, self.prefix = client, prefix
+        self._record = client.register_script(RECORD_LUA)
 
     def record(self, scope: str, posting: Posting, at: float, window: float) -> int:
-        pipe = self.client.pipeline(transaction=False)
-        member = posting.encode()
-        for i, value in enumerate(bands(posting.fingerprint)):
-            key = f"{self.prefix}{scope}:{i}:{value:x}"
-            pipe.zadd(key, {member: at})
-            pipe.zremrangebyscore(key, "-inf", at - window)
-            pipe.zrangebyscore(key, at - window, at)
-            pipe.expire(key, int(window) + 1)
-        replies = pipe.execute()
-        candidates = {Posting.decode(raw.decode()) for reply in replies[2::4] for raw in reply}
+        keys = [f"{self.prefix}{scope}:{i}:{value:x}"
+                for i, value in enumerate(bands(posting.fingerprint))]
+        raws = self._record(keys=keys, args=[posting.encode(), repr(at), repr(at - window),
+                                             int(window) + 1])
+        candidates = {Posting.decode(raw.decode()) for raw in raws}
         return count_copies(posting, candidates)
 
 
