@@ -79,6 +79,19 @@ def test_rate_limited_answer_has_retry_after_and_no_limit_when_disabled(limited,
         assert post(unlimited, body=f"no limit {i}").status_code == 202
 
 
+def test_global_limits_still_apply_when_configured(limited, app):
+    """Vetted skips Flask-Limiter's global pass only while no global limit is configured."""
+    from service.extensions import limiter
+
+    assert limiter._check_request_limit not in limited().before_request_funcs[None]
+    with_default = limited(RATELIMIT_DEFAULT="2 per minute")
+    assert limiter._check_request_limit in with_default.before_request_funcs[None]
+    client = with_default.test_client()
+    url = "/api/v1/comments?site=news&article=/a"
+    assert [client.get(url).status_code for _ in range(2)] == [200, 200]
+    assert_rate_limited(client.get(url))
+
+
 def test_forged_forwarded_for_is_ignored_without_trusted_proxies(limited, app):
     client = limited(TRUSTED_PROXIES=0).test_client()
     for i in range(3):
