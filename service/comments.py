@@ -12,13 +12,14 @@ from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from service import thread_cache
 from service.db import db
 from service.errors import ApiError
 from service.models import Article, Comment, Site, Status
 from service.policy import SiteLike
 from service.rendering import avatar_seed, body_fingerprint, render_body
 from service.schemas import CommentSubmission
-from service.thread_cache import ThreadRef, find_thread
+from service.thread_cache import ThreadRef
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
@@ -46,20 +47,22 @@ def get_site(slug: str) -> Site:
 
 def get_or_create_article(site: SiteLike, key: str) -> int:
     """The id of the thread for `key`, creating it on the first submission."""
-    # Threads are never deleted, so an id the thread cache knows is always good.
-    if (known := find_thread(site, key)) is not None:
-        return known.id
-    article = find_article(site, key)
-    if article is not None:
-        return article.id
+    if (known := thread_cache.article_id(site, key)) is not None:
+        return known
+    article = find_article(site, key) or create_article(site, key)
+    thread_cache.remember_article_id(site, key, article.id)
+    return article.id
+
+
+def create_article(site: SiteLike, key: str) -> Article:
     try:
         # A savepoint, so losing the race to another submitter does not undo our transaction.
         with db.session.begin_nested():
             article = Article(site_id=site.id, key=key)
             db.session.add(article)
-        return article.id
+        return article
     except IntegrityError:
-        return find_article(site, key).id  # type: ignore[union-attr]
+        return find_article(site, key)  # type: ignore[return-value]
 
 
 def find_article(site: SiteLike, key: str) -> Article | None:

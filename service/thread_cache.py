@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 
 import redis
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from flask import current_app
 from sqlalchemy import select
 
@@ -52,6 +52,8 @@ class ThreadDirectory:
     def __init__(self, redis_url: str, ttl: float, maxsize: int = 100_000) -> None:
         self.redis_url = redis_url
         self._entries: TTLCache[_Key, ThreadRef | None] = TTLCache(maxsize, ttl)
+        # Threads are never deleted, so their ids need no announcements (submissions use them).
+        self._ids: LRUCache[_Key, int] = LRUCache(maxsize)
         self._lock = threading.Lock()
         # Bumped by every eviction: a lookup that raced one does not store what it read.
         self._generation = 0
@@ -70,6 +72,14 @@ class ThreadDirectory:
                 self._entries[(site_id, key)] = found
         return found
 
+    def article_id(self, site_id: int, key: str) -> int | None:
+        with self._lock:
+            return self._ids.get((site_id, key))
+
+    def remember_article_id(self, site_id: int, key: str, article_id: int) -> None:
+        with self._lock:
+            self._ids[(site_id, key)] = article_id
+
     def listening(self) -> bool:
         """Whether announcements reach this process now (starts the listener if need be)."""
         self._ensure_listening()
@@ -80,10 +90,12 @@ class ThreadDirectory:
             self._generation += 1
             self._entries.pop((site_id, key), None)
 
-    def clear(self, live: bool | None = None) -> None:
+    def clear(self, live: bool | None = None, ids: bool = False) -> None:
         with self._lock:
             self._generation += 1
             self._entries.clear()
+            if ids:
+                self._ids.clear()
             if live is not None:
                 self._live = live
 
@@ -159,6 +171,17 @@ def find_thread(site: SiteLike, key: str) -> ThreadRef | None:
     return directory.lookup(site.id, key)
 
 
+def article_id(site: SiteLike, key: str) -> int | None:
+    """The id of an existing thread, if this process has seen it."""
+    directory = _directory()
+    return directory.article_id(site.id, key) if directory else None
+
+
+def remember_article_id(site: SiteLike, key: str, found: int) -> None:
+    if directory := _directory():
+        directory.remember_article_id(site.id, key, found)
+
+
 def announcement(site_id: int, key: str) -> str:
     """The message published on CHANNEL after a commit that changed this thread."""
     return json.dumps([site_id, key])
@@ -173,4 +196,4 @@ def forget(site_id: int, key: str) -> None:
 def clear() -> None:
     """Forget every thread (tests reset the database, and with it ids and versions)."""
     for directory in list(_directories.values()):
-        directory.clear()
+        directory.clear(ids=True)
