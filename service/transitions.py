@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service import feed_notify
 from service.db import db
@@ -37,21 +38,23 @@ class PublicChange:
     count_delta: int
 
 
-class PublicChanges:
-    """Collects the public changes of one transaction to publish them together.
+class DecisionBatch:
+    """Collects what many status changes of one transaction write, to write it together.
 
-    A worker batch then takes its seqs with one counter update, holds the counter's lock only
-    from publish() to commit, and updates each thread once.
+    flush() inserts every audit row with one statement, takes all the seqs with one counter
+    update (so the counter's lock is held only from there to the commit) and updates each
+    thread once.
     """
 
     def __init__(self) -> None:
+        self.audits: list[dict] = []
         self.changes: list[PublicChange] = []
 
-    def add(self, comment: Comment, event_type: str, count_delta: int = 0) -> None:
-        self.changes.append(PublicChange(comment, event_type, count_delta))
-
-    def publish(self) -> list[int]:
+    def flush(self) -> list[int]:
+        audits, self.audits = self.audits, []
         changes, self.changes = self.changes, []
+        if audits:
+            db.session.execute(insert(AuditEvent.__table__), audits)
         return publish_changes(changes)
 
 
@@ -63,46 +66,46 @@ def change_status(
     action: str,
     reason: str | None = None,
     expected: str | None = None,
-    changes: PublicChanges | None = None,
+    batch: DecisionBatch | None = None,
 ) -> None:
     """Move a comment atomically from `expected` (default: its loaded status) to `to_status`.
 
     The conditional UPDATE makes concurrent deciders safe: exactly one wins, the other gets
-    Conflict. The caller commits. With `changes`, a public change is only collected, and the
-    caller publishes them all before committing.
+    Conflict. The caller commits; with a `batch`, the caller flushes it first. Core statements
+    throughout: none of this needs the ORM's unit of work.
     """
     from_status = expected or comment.status
     now = utcnow()
+    comments = Comment.__table__
     result = db.session.execute(
-        update(Comment)
-        .where(Comment.id == comment.id, Comment.status == from_status)
+        update(comments)
+        .where(comments.c.id == comment.id, comments.c.status == from_status)
         .values(status=to_status, status_reason=reason, decided_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        current = db.session.scalar(select(Comment.status).where(Comment.id == comment.id))
+        current = db.session.scalar(select(comments.c.status).where(comments.c.id == comment.id))
         raise Conflict(comment.id, current)
-    comment.status, comment.status_reason, comment.decided_at = to_status, reason, now
+    # The row already holds these: record them as loaded, or the commit would write them again.
+    for name, value in (("status", to_status), ("status_reason", reason), ("decided_at", now),
+                        ("updated_at", now)):
+        set_committed_value(comment, name, value)
     DECISIONS.labels(str(to_status), decision_source(actor)).inc()
-    db.session.add(
-        AuditEvent(
-            site_id=comment.site_id,
-            comment_id=comment.id,
-            actor=actor,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-        )
-    )
+    audit = {"site_id": comment.site_id, "comment_id": comment.id, "actor": actor,
+             "action": action, "from_status": from_status, "to_status": to_status,
+             "reason": reason, "created_at": now}
     was_public, is_public = from_status == Status.APPROVED, to_status == Status.APPROVED
+    change = None
     if was_public != is_public:
-        event_type = "comment.approved" if is_public else "comment.removed"
-        delta = 1 if is_public else -1
-        if changes is not None:
-            changes.add(comment, event_type, delta)
-        else:
-            publish_change(comment, event_type, count_delta=delta)
+        change = PublicChange(comment, "comment.approved" if is_public else "comment.removed",
+                              1 if is_public else -1)
+    if batch is not None:
+        batch.audits.append(audit)
+        if change is not None:
+            batch.changes.append(change)
+        return
+    db.session.execute(insert(AuditEvent.__table__), audit)
+    if change is not None:
+        publish_changes([change])
 
 
 def publish_change(comment: Comment, event_type: str, count_delta: int = 0) -> int:
@@ -118,29 +121,31 @@ def publish_changes(changes: list[PublicChange]) -> list[int]:
     """
     if not changes:
         return []
+    counters = FeedCounter.__table__
     last = db.session.execute(
-        update(FeedCounter)
-        .where(FeedCounter.id == 1)
-        .values(last_seq=FeedCounter.last_seq + len(changes))
-        .returning(FeedCounter.last_seq)
+        update(counters)
+        .where(counters.c.id == 1)
+        .values(last_seq=counters.c.last_seq + len(changes))
+        .returning(counters.c.last_seq)
     ).scalar_one()
     seqs = list(range(last - len(changes) + 1, last + 1))
-    db.session.add_all(
-        ChangeEvent(seq=seq, site_id=c.comment.site_id, comment_id=c.comment.id, type=c.event_type)
+    db.session.execute(insert(ChangeEvent.__table__), [
+        {"seq": seq, "site_id": c.comment.site_id, "comment_id": c.comment.id,
+         "type": c.event_type, "created_at": utcnow()}
         for seq, c in zip(seqs, changes, strict=True)
-    )
+    ])
     # Each thread once: its version becomes its latest seq.
     threads: dict[int, tuple[int, int]] = {}
     for seq, change in zip(seqs, changes, strict=True):
         _, delta = threads.get(change.comment.article_id, (0, 0))
         threads[change.comment.article_id] = (seq, delta + change.count_delta)
+    articles = Article.__table__
     keys = {
         article_id: db.session.execute(
-            update(Article)
-            .where(Article.id == article_id)
-            .values(approved_count=Article.approved_count + delta, version=seq)
-            .returning(Article.key)
-            .execution_options(synchronize_session=False)
+            update(articles)
+            .where(articles.c.id == article_id)
+            .values(approved_count=articles.c.approved_count + delta, version=seq)
+            .returning(articles.c.key)
         ).scalar_one()
         for article_id, (seq, delta) in threads.items()
     }

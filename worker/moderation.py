@@ -15,7 +15,7 @@ from service.db import db
 from service.metrics import CHECK_SECONDS, SUBMIT_TO_DECISION
 from service.models import CheckRecord, Comment, Status, utcnow
 from service.requeue import claim_stale
-from service.transitions import Conflict, PublicChanges, change_status
+from service.transitions import Conflict, DecisionBatch, change_status
 from worker import scoring
 from worker.checks import Submission
 from worker.checks.history import History
@@ -206,7 +206,7 @@ def moderate_batch(comments: list[Comment]) -> dict[int, Decision]:
     model = scoring.spam_model()
     flood = bool(activity and activity.windows)
     decided: dict[int, Decision] = {}
-    changes = PublicChanges()
+    batch = DecisionBatch()
     # Rows are added as we go and inserted together at commit, a few statements in all.
     with db.session.no_autoflush:
         for comment, sub, history, scores in zip(comments, subs, histories,
@@ -216,7 +216,7 @@ def moderate_batch(comments: list[Comment]) -> dict[int, Decision]:
             try:
                 change_status(comment, decision.status, actor="check:pipeline",
                               action="moderate", reason=decision.reason,
-                              expected=Status.PENDING, changes=changes)
+                              expected=Status.PENDING, batch=batch)
             except Conflict:
                 continue  # decided meanwhile by someone else; the failed UPDATE changed nothing
             decided[comment.id] = decision
@@ -224,7 +224,7 @@ def moderate_batch(comments: list[Comment]) -> dict[int, Decision]:
         if decided:
             db.session.execute(insert(CheckRecord.__table__), check_rows(decided))
         # Last, so the feed counter's row lock is held only until the commit just below.
-        changes.publish()
+        batch.flush()
     db.session.commit()
     for comment in comments:
         if (decision := decided.get(comment.id)) is not None:
