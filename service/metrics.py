@@ -33,6 +33,9 @@ SUBMIT_TO_DECISION = Histogram(
     "vetted_submit_to_decision_seconds", "From submission to the pipeline's decision",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600),
 )
+THREAD_LOOKUPS = Counter("vetted_thread_cache_lookups_total",
+                         "Thread lookups on public list reads: hit, miss, or off (no live "
+                         "subscription, so the database was asked)", ["result"])
 WEBHOOK_DELIVERIES = Counter("vetted_webhook_deliveries_total", "Webhook delivery attempts",
                              ["outcome"])
 

@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from service.db import db
+from service.metrics import THREAD_LOOKUPS
 from service.models import Article
 from service.policy import SiteLike
 
@@ -64,8 +65,10 @@ class ThreadDirectory:
         self._ensure_listening()
         with self._lock:
             if self._live and (site_id, key) in self._entries:
+                THREAD_LOOKUPS.labels("hit").inc()
                 return self._entries[(site_id, key)]
-            generation = self._generation
+            generation, live = self._generation, self._live
+        THREAD_LOOKUPS.labels("miss" if live else "off").inc()
         found = load_thread(site_id, key)
         with self._lock:
             if self._live and self._generation == generation:

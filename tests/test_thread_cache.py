@@ -103,6 +103,20 @@ def test_a_warm_read_and_its_304_ask_the_database_nothing(app, site, submit, app
     assert sql == []
 
 
+def test_lookups_are_counted_for_prometheus(app, site, submit, client):
+    from tests.test_observability import samples, value
+
+    approve(app, submit().get_json()["id"])
+    settle(app)
+    before = samples(client)
+    client.get(URL)  # fills the cache
+    client.get(URL)
+    after = samples(client)
+    name = "vetted_thread_cache_lookups_total"
+    assert value(after, name, result="miss") == value(before, name, result="miss") + 1
+    assert value(after, name, result="hit") == value(before, name, result="hit") + 1
+
+
 def test_an_announcement_from_another_process_evicts_the_thread(app, site, submit, client,
                                                                database_url, redis_url):
     first = submit().get_json()["id"]
