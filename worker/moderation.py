@@ -207,24 +207,21 @@ def moderate_batch(comments: list[Comment]) -> dict[int, Decision]:
     flood = bool(activity and activity.windows)
     decided: dict[int, Decision] = {}
     batch = DecisionBatch()
-    # Rows are added as we go and inserted together at commit, a few statements in all.
-    with db.session.no_autoflush:
-        for comment, sub, history, scores in zip(comments, subs, histories,
-                                                 scoring.score_batch(subs, model), strict=True):
-            decision = evaluate(sub, comment.site.policy, history, scores, flood=flood,
-                                spam_model=model)
-            try:
-                change_status(comment, decision.status, actor="check:pipeline",
-                              action="moderate", reason=decision.reason,
-                              expected=Status.PENDING, batch=batch)
-            except Conflict:
-                continue  # decided meanwhile by someone else; the failed UPDATE changed nothing
-            decided[comment.id] = decision
-        # About ten rows per comment: one Core INSERT for the batch, no unit-of-work objects.
-        if decided:
-            db.session.execute(insert(CheckRecord.__table__), check_rows(decided))
-        # Last, so the feed counter's row lock is held only until the commit just below.
-        batch.flush()
+    for comment, sub, history, scores in zip(comments, subs, histories,
+                                             scoring.score_batch(subs, model), strict=True):
+        decision = evaluate(sub, comment.site.policy, history, scores, flood=flood,
+                            spam_model=model)
+        try:
+            change_status(comment, decision.status, actor="check:pipeline", action="moderate",
+                          reason=decision.reason, expected=Status.PENDING, batch=batch)
+        except Conflict:
+            continue  # decided meanwhile by someone else; the failed UPDATE changed nothing
+        decided[comment.id] = decision
+    # About ten rows per comment: one Core INSERT for the batch, no unit-of-work objects.
+    if decided:
+        db.session.execute(insert(CheckRecord.__table__), check_rows(decided))
+    # Last, so the feed counter's row lock is held only until the commit just below.
+    batch.flush()
     db.session.commit()
     for comment in comments:
         if (decision := decided.get(comment.id)) is not None:
