@@ -11,6 +11,7 @@ never kept longer than THREAD_CACHE_SECONDS, which bounds the harm of a lost ann
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -104,17 +105,21 @@ class ThreadDirectory:
 
     def _ensure_listening(self) -> None:
         # One listener per process: gunicorn forks workers, and threads do not survive a fork.
-        if self._pid != os.getpid():
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return  # another request thread started it meanwhile
             self._pid, self._live = os.getpid(), False
             self._entries.clear()
-            threading.Thread(target=self._listen, name="thread-cache", daemon=True).start()
+        threading.Thread(target=self._listen, name="thread-cache", daemon=True).start()
 
     def _listen(self) -> None:
         client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=1,
                                       health_check_interval=5)
         while True:
+            pubsub = client.pubsub()
             try:
-                pubsub = client.pubsub()
                 pubsub.subscribe(CHANNEL)
                 while True:
                     message = pubsub.get_message(timeout=5)
@@ -129,6 +134,8 @@ class ThreadDirectory:
                 self.clear(live=False)
                 log.warning("thread cache off until Redis answers again: %s",
                             type(error).__name__)
+                with contextlib.suppress(Exception):  # the connection may be gone already
+                    pubsub.close()
                 time.sleep(RETRY_SECONDS)
 
     def _apply(self, data: bytes) -> None:
