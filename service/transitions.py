@@ -90,22 +90,17 @@ def change_status(
                         ("updated_at", now)):
         set_committed_value(comment, name, value)
     DECISIONS.labels(str(to_status), decision_source(actor)).inc()
-    audit = {"site_id": comment.site_id, "comment_id": comment.id, "actor": actor,
-             "action": action, "from_status": from_status, "to_status": to_status,
-             "reason": reason, "created_at": now}
+    writes = batch if batch is not None else DecisionBatch()
+    writes.audits.append({"site_id": comment.site_id, "comment_id": comment.id, "actor": actor,
+                          "action": action, "from_status": from_status, "to_status": to_status,
+                          "reason": reason, "created_at": now})
     was_public, is_public = from_status == Status.APPROVED, to_status == Status.APPROVED
-    change = None
     if was_public != is_public:
-        change = PublicChange(comment, "comment.approved" if is_public else "comment.removed",
-                              1 if is_public else -1)
-    if batch is not None:
-        batch.audits.append(audit)
-        if change is not None:
-            batch.changes.append(change)
-        return
-    db.session.execute(insert(AuditEvent.__table__), audit)
-    if change is not None:
-        publish_changes([change])
+        writes.changes.append(PublicChange(
+            comment, "comment.approved" if is_public else "comment.removed",
+            1 if is_public else -1))
+    if batch is None:
+        writes.flush()
 
 
 def publish_change(comment: Comment, event_type: str, count_delta: int = 0) -> int:
