@@ -162,13 +162,12 @@ def claim_batch(comment_id: int) -> list[Comment]:
     the others are read in id order from the partial index of pending comments, so a claim
     never sorts the whole queue.
     """
-    own = db.session.scalar(_claiming(select(Comment.id).where(
+    own = db.session.scalar(_claiming(select(Comment).where(
         Comment.id == comment_id, Comment.status == Status.PENDING)))
     if own is None:
         return []
+    claimed = [own]
     size = int(current_app.config["MODERATION_BATCH_SIZE"])
-    claimed = list(db.session.scalars(_claiming(
-        select(Comment).where(Comment.id == comment_id))).unique())
     if size > 1:
         claimed += db.session.scalars(_claiming(
             select(Comment)
