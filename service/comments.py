@@ -138,10 +138,8 @@ def public_comment(comment: Comment) -> dict[str, Any]:
     }
 
 
-def list_approved(article: ThreadRef | None, after: int, limit: int) -> dict[str, Any]:
+def list_approved(article: ThreadRef, after: int, limit: int) -> dict[str, Any]:
     """Approved comments of one thread, oldest first, keyset-paginated by id."""
-    if article is None:
-        return {"comments": [], "next": None, "total": 0}
     rows = db.session.scalars(
         select(Comment)
         .where(
