@@ -178,9 +178,12 @@ def test_without_redis_every_read_asks_the_database(app, site, submit, app_facto
     first = submit().get_json()["id"]
     second = submit(body="another remark about the treaty", email="b@example.org").get_json()["id"]
     approve(app, first)
-    client.get(URL)
     directory = directory_of(cut_off)
     assert wait_until(directory.listening)
+    client.get(URL)
+    with cut_off.app_context():
+        site_id = site.id
+    assert (site_id, ARTICLE) in directory._entries  # cached while the subscription lived
 
     stop()
     assert wait_until(lambda: not directory.listening())
