@@ -66,4 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(metrics.bp)
     app.register_blueprint(openapi.bp)
+    from service import revalidation
+
+    revalidation.install(app)
     return app

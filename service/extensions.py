@@ -21,12 +21,16 @@ def init_limiter(app: Flask) -> None:
     app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
     app.config["RATELIMIT_ENABLED"] = enabled
-    if not any(app.config.get(name) for name in GLOBAL_LIMITS):
+    if not global_limits_configured(app):
         skip_global_limit_pass(app)
 
 
 # Limits Flask-Limiter applies to every request in its before-request pass.
 GLOBAL_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+def global_limits_configured(app: Flask) -> bool:
+    return any(app.config.get(name) for name in GLOBAL_LIMITS)
 
 
 def skip_global_limit_pass(app: Flask) -> None:

@@ -45,6 +45,11 @@ def etag_for(article: ThreadRef | None, after: int, limit: int) -> str:
     return f"{article.version if article else 0}-{after}-{limit}"
 
 
+def validator_headers(etag: str) -> dict[str, str]:
+    """Browsers and proxies may keep the list but must ask again; a 304 usually costs no I/O."""
+    return {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
+
+
 def clear() -> None:
     """Forget every cached list (tests reset the database, and with it the versions)."""
     with _lock:

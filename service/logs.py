@@ -42,13 +42,16 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level)
 
 
+def request_id_from(incoming: str) -> str:
+    """Take the proxy's id when it sends a sane one, so logs join up across hops."""
+    return incoming if 8 <= len(incoming) <= 64 and incoming.isprintable() \
+        else secrets.token_hex(8)
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _request_id() -> None:
-        # Take the proxy's id when it sends a sane one, so logs join up across hops.
-        incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isprintable() \
-            else secrets.token_hex(8)
+        g.request_id = request_id_from(request.headers.get("X-Request-Id", ""))
 
     @app.after_request
     def _echo_request_id(response):

@@ -67,10 +67,11 @@ def list_comments():
     limit = int_arg("limit", svc.DEFAULT_LIMIT, 1, svc.MAX_LIMIT)
     thread = thread_cache.find_thread(site, key)
     etag = list_cache.etag_for(thread, after, limit)
-    # Browsers and proxies may keep the list but must ask again; a 304 usually costs no I/O.
-    headers = {"ETag": f'"{etag}"', "Cache-Control": "no-cache"}
+    headers = list_cache.validator_headers(etag)
     if request.if_none_match.contains(etag):
-        return "", 304, headers
+        # Most such answers come from service/revalidation.py before Flask runs.
+        return current_app.response_class(status=304, headers=headers,
+                                          mimetype="application/json")
     body = list_cache.list_body(thread, after, limit)
     return current_app.response_class(body, 200, headers, mimetype="application/json")
 

@@ -7,23 +7,32 @@ from flask import request
 from service.errors import ApiError
 
 
-def int_arg(name: str, default: int, low: int, high: int) -> int:
-    """A whole number in [low, high], or `default` when the argument is absent or empty."""
-    raw = request.args.get(name)
+def parse_int(raw: str | None, default: int, low: int, high: int) -> int | None:
+    """A whole number in [low, high], `default` when absent or empty, None when invalid."""
     if raw in (None, ""):
         return default
     try:
-        value = int(raw)
+        value = int(raw)  # type: ignore[arg-type]
     except ValueError:
-        value = low - 1
-    if not low <= value <= high:
+        return None
+    return value if low <= value <= high else None
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    value = parse_int(request.args.get(name), default, low, high)
+    if value is None:
         raise ApiError(422, "invalid", f"{name} is out of range",
                        {name: f"must be a whole number from {low} to {high}"})
     return value
 
 
+def parse_required(raw: str | None) -> str:
+    """The argument without surrounding blanks; empty means missing."""
+    return (raw or "").strip()
+
+
 def required_arg(name: str) -> str:
-    value = (request.args.get(name) or "").strip()
+    value = parse_required(request.args.get(name))
     if not value:
         raise ApiError(422, "invalid", f"{name} is required", {name: "required"})
     return value

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from cachetools import TTLCache
-from flask import current_app
+from flask import Flask, current_app
 
 from service.comments import get_site
 from service.policy import SitePolicy
@@ -30,7 +30,10 @@ _lock = threading.Lock()
 
 
 def _cache() -> TTLCache[str, SiteRef]:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return _cache_of(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def _cache_of(app: Flask) -> TTLCache[str, SiteRef]:
     cache = app.extensions.get("site_cache")
     if cache is None:
         # One cache per app: tests run apps on different databases in one process.
@@ -50,3 +53,10 @@ def public_site(slug: str) -> SiteRef:
         with _lock:
             cache[slug] = found
     return found
+
+
+def cached_site(app: Flask, slug: str) -> SiteRef | None:
+    """The site if this process looked it up recently; never asks the database."""
+    cache = _cache_of(app)
+    with _lock:
+        return cache.get(slug)

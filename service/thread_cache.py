@@ -17,7 +17,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from cachetools import LRUCache, TTLCache
@@ -75,6 +77,15 @@ class ThreadDirectory:
             if self._live and self._generation == generation:
                 self._entries[(site_id, key)] = found
         return found
+
+    def peek(self, site_id: int, key: str) -> tuple[bool, ThreadRef | None]:
+        """(True, thread) when a live entry is cached; (False, None) otherwise. Never does I/O."""
+        self._ensure_listening()
+        with self._lock:
+            if self._live and (site_id, key) in self._entries:
+                THREAD_LOOKUPS.labels("hit").inc()
+                return True, self._entries[(site_id, key)]
+        return False, None
 
     def article_id(self, site_id: int, key: str) -> int | None:
         with self._lock:
@@ -161,7 +172,11 @@ _registry_lock = threading.Lock()
 
 
 def _directory() -> ThreadDirectory | None:
-    config = current_app.config
+    return directory_for(current_app.config)
+
+
+def directory_for(config: Mapping[str, Any]) -> ThreadDirectory | None:
+    """The directory an app with this config uses; None when the cache is off."""
     ttl = float(config["THREAD_CACHE_SECONDS"])
     if not config.get("REDIS_URL") or ttl <= 0:
         return None
