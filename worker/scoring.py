@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 from worker.checks import Submission, offensive, spam
 from worker.pipeline import Scores
+
+log = logging.getLogger(__name__)
 
 
 def spam_model() -> spam.SpamModel:
@@ -11,6 +16,18 @@ def spam_model() -> spam.SpamModel:
     from worker.learning import current_spam_model
 
     return current_spam_model()
+
+
+def preload() -> float:
+    """Import the moderation code and load the shipped models now; returns the seconds taken."""
+    started = time.monotonic()
+    import worker.moderation  # noqa: F401 - importing it is the point
+
+    spam.load_default()
+    offensive.load()
+    took = time.monotonic() - started
+    log.info("checks preloaded in %.1f s", took)
+    return took
 
 
 def score_batch(subs: list[Submission], model: spam.SpamModel | None = None) -> list[Scores]:

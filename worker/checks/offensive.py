@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 CHECK = "offensive"
 
 
+def load() -> None:
+    """Read the model now rather than on the first comment."""
+    _predict_prob()
+
+
 @lru_cache(maxsize=1)
 def _predict_prob() -> Callable[[list[str]], Sequence[float]]:
     """alt-profanity-check's scorer, loaded once per process (importing it reads its model)."""
