@@ -14,6 +14,9 @@ from pythonjsonlogger.json import JsonFormatter
 task_request_id: ContextVar[str | None] = ContextVar("task_request_id", default=None)
 
 
+CELERY_PER_TASK_LOGGERS = ("celery.app.trace", "celery.worker.strategy")
+
+
 def current_request_id() -> str | None:
     if has_request_context():
         return g.get("request_id")
@@ -40,6 +43,11 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Celery's "received" and "succeeded" lines, two per task, repeat "comment decided" at a
+    # measurable CPU cost; DEBUG brings them back.
+    quiet = logging.WARNING if root.getEffectiveLevel() == logging.INFO else logging.NOTSET
+    for name in CELERY_PER_TASK_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)
 
 
 def request_id_from(incoming: str) -> str:

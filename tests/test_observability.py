@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.logs import RequestIdFilter, configure_logging
@@ -72,3 +73,22 @@ def test_json_log_lines(capsys):
         assert record["comment_id"] == 7 and "time" in record
     finally:
         logging.getLogger().handlers[:] = []
+
+
+@pytest.mark.parametrize(("level", "shown"), [("INFO", False), ("DEBUG", True)])
+def test_celerys_per_task_lines_are_left_out_at_info(capsys, level, shown):
+    root_level = logging.getLogger().level
+    configure_logging(level, "json")
+    try:
+        for name in ("celery.app.trace", "celery.worker.strategy"):
+            logging.getLogger(name).info("Task vetted.moderate_comment[x] succeeded")
+            logging.getLogger(name).warning("Task vetted.moderate_comment[x] failed")
+        lines = capsys.readouterr().err.strip().splitlines()
+        messages = [json.loads(line)["message"] for line in lines]
+        assert messages.count("Task vetted.moderate_comment[x] failed") == 2
+        assert ("Task vetted.moderate_comment[x] succeeded" in messages) is shown
+    finally:
+        logging.getLogger().handlers[:] = []
+        logging.getLogger().setLevel(root_level)
+        for name in ("celery.app.trace", "celery.worker.strategy"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
