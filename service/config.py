@@ -57,6 +57,9 @@ def defaults() -> dict[str, Any]:
         # Pending comments a worker decides together in one transaction (one commit, one model
         # call); 1 turns batching off.
         "MODERATION_BATCH_SIZE": 50,
+        # Longest a drain keeps submissions from queueing tasks, should it die (a batch of 50
+        # takes well under a second; the drain renews it with every full batch).
+        "MODERATION_GATE_SECONDS": 3,
         # Seconds a web process may use a site's policy before reading it again (public paths).
         "SITE_CACHE_SECONDS": 5,
         # Longest a web process trusts a thread's cached version should a change announcement be

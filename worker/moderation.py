@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -14,6 +15,7 @@ from sqlalchemy import func, insert, select, tuple_
 from service.db import db
 from service.metrics import CHECK_SECONDS, SUBMIT_TO_DECISION
 from service.models import CheckRecord, Comment, Status, utcnow
+from service.moderation_gate import hold_gate, open_gate, release_gate
 from service.requeue import claim_stale
 from service.transitions import Conflict, DecisionBatch, change_status
 from worker import scoring
@@ -147,39 +149,92 @@ def moderate_comment(comment_id: int) -> Decision | None:
     """Decide this pending comment, and in the same transaction a batch of other pending ones.
 
     Batching shares one commit, one model call and one set of round trips among up to
-    MODERATION_BATCH_SIZE comments; their own tasks then find them decided and stop at once.
-    Exactly once still holds: each status change is a conditional UPDATE from pending.
+    MODERATION_BATCH_SIZE comments. Exactly once still holds: each status change is a
+    conditional UPDATE from pending.
     """
-    decisions = moderate_batch(claim_batch(comment_id))
+    return moderate_batch(claim_batch(comment_id)).get(comment_id)
+
+
+def moderate_and_drain(comment_id: int) -> Decision | None:
+    """The moderation task: decide a batch with this comment, then keep the queue draining.
+
+    A full batch means more may be waiting, so the next task is queued. A short batch means the
+    queue looked empty: the gate is released and the queue claimed once more, which takes any
+    comment whose submitter saw the gate held (service/moderation_gate.py).
+    """
+    size = batch_size()
+    claimed = claim_batch(comment_id)
+    full = len(claimed) >= size
+    # With SKIP LOCKED the next task cannot claim this batch, so it may start at once.
+    if full and skips_locked():
+        keep_draining(claimed[-1].id)
+    decisions = moderate_batch(claimed)
+    if full and not skips_locked():
+        keep_draining(claimed[-1].id)
+    url = current_app.config["REDIS_URL"]
+    if full or not url:
+        return decisions.get(comment_id)
+    try:
+        release_gate(url)
+    except redis.RedisError:
+        return decisions.get(comment_id)  # the gate expires; the re-queue task is the backstop
+    rest = claim_batch(None)
+    decisions.update(moderate_batch(rest))
+    if len(rest) >= size:
+        with contextlib.suppress(redis.RedisError):  # then the gate is free for the next submitter
+            if open_gate(url, gate_seconds()):
+                keep_draining(rest[-1].id, hold=False)
     return decisions.get(comment_id)
 
 
-def claim_batch(comment_id: int) -> list[Comment]:
-    """This comment, then the oldest other pending ones; on PostgreSQL rows another worker is
-    deciding are skipped (SKIP LOCKED), so concurrent batches do not overlap.
+def keep_draining(after_id: int, hold: bool = True) -> None:
+    """Queue the drain's next task; its comment is one this batch holds, so it claims others."""
+    from service.queue import enqueue_moderation
 
-    A task whose comment an earlier batch decided (or is deciding) stops after one key lookup;
-    the others are read in id order from the partial index of pending comments, so a claim
+    if hold and (url := current_app.config["REDIS_URL"]):
+        try:
+            hold_gate(url, gate_seconds())
+        except redis.RedisError:
+            pass  # the gate expires and the next submission opens a drain of its own
+    enqueue_moderation(after_id, coalesce=False)
+
+
+def batch_size() -> int:
+    return max(1, int(current_app.config["MODERATION_BATCH_SIZE"]))
+
+
+def gate_seconds() -> float:
+    return float(current_app.config["MODERATION_GATE_SECONDS"])
+
+
+def claim_batch(comment_id: int | None) -> list[Comment]:
+    """This comment if still pending, then the oldest other pending ones; on PostgreSQL rows
+    another worker is deciding are skipped (SKIP LOCKED), so concurrent batches do not overlap.
+
+    The others are read in id order from the partial index of pending comments, so a claim
     never sorts the whole queue.
     """
-    own = db.session.scalar(_claiming(select(Comment).where(
-        Comment.id == comment_id, Comment.status == Status.PENDING)))
-    if own is None:
-        return []
-    claimed = [own]
-    size = int(current_app.config["MODERATION_BATCH_SIZE"])
-    if size > 1:
+    claimed = []
+    if comment_id is not None and (own := db.session.scalar(_claiming(select(Comment).where(
+            Comment.id == comment_id, Comment.status == Status.PENDING)))) is not None:
+        claimed.append(own)
+    room = batch_size() - len(claimed)
+    if room > 0:
         claimed += db.session.scalars(_claiming(
             select(Comment)
-            .where(Comment.status == Status.PENDING, Comment.id != comment_id)
+            .where(Comment.status == Status.PENDING, Comment.id != (comment_id or 0))
             .order_by(Comment.id)
-            .limit(size - 1)
+            .limit(room)
         )).unique()
     return claimed
 
 
+def skips_locked() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
 def _claiming(query):
-    if db.engine.dialect.name == "postgresql":
+    if skips_locked():
         return query.with_for_update(skip_locked=True, of=Comment)
     return query
 
@@ -246,8 +301,10 @@ def after_decision(comment: Comment, decision: Decision) -> None:
 
         notify_moderators_later(comment)
     record_decision_metrics(comment, decision)
+    # The comment's own submission's request id: a batch decides comments of many requests.
     log.info("comment decided", extra={"comment_id": comment.id, "status": decision.status,
-                                       "reason": decision.reason})
+                                       "reason": decision.reason,
+                                       "request_id": comment.request_id})
 
 
 def record_decision_metrics(comment: Comment, decision: Decision) -> None:

@@ -18,7 +18,7 @@ def moderate_comment(comment_id: int) -> str | None:
     # Imported when run, so web processes never load the models just to register the task.
     from worker import moderation
 
-    decision = moderation.moderate_comment(comment_id)
+    decision = moderation.moderate_and_drain(comment_id)
     return decision.status.value if decision else None
 
 
@@ -28,7 +28,8 @@ def requeue_stranded() -> int:
     from worker import moderation
 
     ids = moderation.stranded_comment_ids(current_app.config["STRANDED_AFTER_SECONDS"])
-    queued = sum(enqueue_moderation(comment_id) for comment_id in ids)
+    # Past the gate: a drain that died may still hold it.
+    queued = sum(enqueue_moderation(comment_id, coalesce=False) for comment_id in ids)
     if ids:
         log.info("re-queued stranded comments", extra={"found": len(ids), "queued": queued})
     return queued
