@@ -29,8 +29,10 @@ from bench.stack import PrivateRedis, Stack, ThrowawayPostgres, postgres_bin, re
 from service.config import normalise_database_url  # noqa: E402
 
 # Limits stay on (the production path through Flask-Limiter and Redis) but never bite a drill.
+# Small batches, so a drain is a chain of tasks and a killed worker is caught holding one.
 DRILL_SETTINGS = {"RATELIMIT_ENABLED": True, "RATELIMIT_SUBMIT": "100000 per minute",
-                  "RATELIMIT_SUBMIT_PER_SITE": "100000 per minute", "STRANDED_AFTER_SECONDS": 2}
+                  "RATELIMIT_SUBMIT_PER_SITE": "100000 per minute", "STRANDED_AFTER_SECONDS": 2,
+                  "MODERATION_BATCH_SIZE": 4}
 
 
 @dataclass
