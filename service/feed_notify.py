@@ -6,7 +6,6 @@ woken consumer always finds the event. Without Redis, waiters poll the database 
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from service import thread_cache, webhooks
 from service.after_commit import call_after_commit
 from service.db import db
 from service.models import Comment
+from service.redis_clients import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,6 @@ _redis_down_until: dict[str, float] = {}
 
 def channel(site_id: int) -> str:
     return f"vetted:changes:{site_id}"
-
-
-@functools.cache
-def _client(url: str) -> redis.Redis:
-    """One pooled client per process and URL, with short timeouts."""
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +72,7 @@ def _notify(url: str | None, latest_by_site: dict[int, int],
     try:
         # One round trip: wake each site's feed consumers, tell web processes which threads
         # changed.
-        with _client(url).pipeline(transaction=False) as pipe:
+        with redis_client(url).pipeline(transaction=False) as pipe:
             for site_id, seq in latest_by_site.items():
                 pipe.publish(channel(site_id), seq)
             for site_id, key in threads:
@@ -124,7 +118,7 @@ def subscription(site_id: int) -> Iterator[Waiter]:
     pubsub = None
     if url and not _redis_down(url):
         try:
-            pubsub = _client(url).pubsub(ignore_subscribe_messages=True)
+            pubsub = redis_client(url).pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(channel(site_id))
         except redis.RedisError as error:
             log.warning("long-poll falls back to polling: %s", type(error).__name__)

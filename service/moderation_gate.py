@@ -12,28 +12,21 @@ backstop for anything still pending.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-import redis
+from service.redis_clients import redis_client
 
 KEY = "vetted:moderation:draining"
 
 
-@lru_cache(maxsize=8)
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-
-
 def open_gate(url: str, seconds: float) -> bool:
     """True when no drain was running and the caller must queue one; raises if Redis is down."""
-    return bool(_client(url).set(KEY, "1", nx=True, px=int(seconds * 1000)))
+    return bool(redis_client(url).set(KEY, "1", nx=True, px=int(seconds * 1000)))
 
 
 def hold_gate(url: str, seconds: float) -> None:
     """A drain that found a full batch keeps the gate for another period."""
-    _client(url).set(KEY, "1", px=int(seconds * 1000))
+    redis_client(url).set(KEY, "1", px=int(seconds * 1000))
 
 
 def release_gate(url: str) -> None:
     """Before the drain's last claim: submissions from now on queue their own task."""
-    _client(url).delete(KEY)
+    redis_client(url).delete(KEY)

@@ -24,9 +24,9 @@ from sqlalchemy import delete, func, select
 
 from service.db import db
 from service.moderation_models import LabelledExample, LearnedSpamModel
+from service.redis_clients import redis_client
 from worker.checks import Submission
 from worker.checks.spam import SpamModel, learn, load_default
-from worker.windows import redis_client
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from service.db import db
 from service.metrics import CHECK_SECONDS, SUBMIT_TO_DECISION
 from service.models import CheckRecord, Comment, Status, utcnow
 from service.moderation_gate import hold_gate, open_gate, release_gate
+from service.redis_clients import redis_client
 from service.requeue import claim_stale
 from service.transitions import Conflict, DecisionBatch, change_status
 from worker import scoring
@@ -24,7 +25,7 @@ from worker.checks.history import History
 from worker.checks.similarity import simhash
 from worker.neardup import Posting, RecentTexts, RedisRecentTexts
 from worker.pipeline import Decision, evaluate
-from worker.windows import RedisWindows, WindowCounter, redis_client
+from worker.windows import RedisWindows, WindowCounter
 
 log = logging.getLogger(__name__)
 

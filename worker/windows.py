@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from typing import Protocol
 
@@ -42,7 +41,3 @@ class MemoryWindows:
         return sum(1 for t in entries.values() if at - window < t <= at)
 
 
-@functools.cache
-def redis_client(url: str) -> redis.Redis:
-    """One pooled client per process and URL."""
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
