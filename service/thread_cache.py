@@ -65,11 +65,11 @@ class ThreadDirectory:
         self._pid = 0
 
     def lookup(self, site_id: int, key: str) -> ThreadRef | None:
-        self._ensure_listening()
+        cached, found = self.peek(site_id, key)
+        if cached:
+            return found
         with self._lock:
-            if self._live and (site_id, key) in self._entries:
-                THREAD_LOOKUPS.labels("hit").inc()
-                return self._entries[(site_id, key)]
+            # Read after the miss: an eviction before this point precedes the load below.
             generation, live = self._generation, self._live
         THREAD_LOOKUPS.labels("miss" if live else "off").inc()
         found = load_thread(site_id, key)
