@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from service.db import db
 from service.models import AuditEvent, ChangeEvent, CheckRecord, Comment
 from tests.conftest import store_without_queueing
-from worker.moderation import moderate_comment
+from worker.moderation import moderate_and_drain
 
 
 def stored(app, site, count: int) -> list[int]:
@@ -29,12 +29,12 @@ def counts(app) -> tuple[int, int, int, int]:
 def test_one_task_decides_its_comment_and_a_batch_of_others(app, site):
     ids = stored(app, site, 8)
     with app.app_context():
-        decision = moderate_comment(ids[5])
+        decision = moderate_and_drain(ids[5])
     assert decision is not None and decision.status == "approved"
     assert counts(app) == (0, 8, 8, 8)
     with app.app_context():
         # The other comments' own tasks now find nothing to do.
-        assert all(moderate_comment(i) is None for i in ids)
+        assert all(moderate_and_drain(i) is None for i in ids)
     assert counts(app) == (0, 8, 8, 8)
 
 
@@ -42,7 +42,7 @@ def test_batch_size_is_a_setting(app_factory, site):
     small = app_factory(MODERATION_BATCH_SIZE=3)
     ids = stored(small, site, 7)
     with small.app_context():
-        moderate_comment(ids[-1])
+        moderate_and_drain(ids[-1])
     pending, audits, _, _ = counts(small)
     assert (pending, audits) == (4, 3)
 
@@ -56,7 +56,7 @@ def test_concurrent_batches_decide_each_comment_once(app_factory, site):
         try:
             with worker_app.app_context():
                 for comment_id in my_ids:
-                    moderate_comment(comment_id)
+                    moderate_and_drain(comment_id)
         except BaseException as error:  # surfaced below
             errors.append(error)
 
@@ -79,7 +79,7 @@ def test_a_batch_publishes_its_approvals_with_contiguous_seqs_in_id_order(app, s
                                    email=f"other{i}@example.org") for i in range(2)]
     with app.app_context():
         before = db.session.get(FeedCounter, 1).last_seq
-        moderate_comment(ids[3])
+        moderate_and_drain(ids[3])
         events = db.session.execute(select(ChangeEvent.seq, ChangeEvent.comment_id)
                                     .order_by(ChangeEvent.seq)).all()
         threads = {a.key: (a.version, a.approved_count)

@@ -146,22 +146,15 @@ def gather_history(comment: Comment, activity: RecentActivity | None, duplicate:
     )
 
 
-def moderate_comment(comment_id: int) -> Decision | None:
-    """Decide this pending comment, and in the same transaction a batch of other pending ones.
-
-    Batching shares one commit, one model call and one set of round trips among up to
-    MODERATION_BATCH_SIZE comments. Exactly once still holds: each status change is a
-    conditional UPDATE from pending.
-    """
-    return moderate_batch(claim_batch(comment_id)).get(comment_id)
-
-
 def moderate_and_drain(comment_id: int) -> Decision | None:
     """The moderation task: decide a batch with this comment, then keep the queue draining.
 
-    A full batch means more may be waiting, so the next task is queued. A short batch means the
-    queue looked empty: the gate is released and the queue claimed once more, which takes any
-    comment whose submitter saw the gate held (service/moderation_gate.py).
+    Batching shares one commit, one model call and one set of round trips among up to
+    MODERATION_BATCH_SIZE comments; exactly once still holds, as each status change is a
+    conditional UPDATE from pending. A full batch means more may be waiting, so the next task
+    is queued. A short batch means the queue looked empty: the gate is released and the queue
+    claimed once more, which takes any comment whose submitter saw the gate held
+    (service/moderation_gate.py).
     """
     size = batch_size()
     claimed = claim_batch(comment_id)

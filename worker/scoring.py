@@ -18,16 +18,14 @@ def spam_model() -> spam.SpamModel:
     return current_spam_model()
 
 
-def preload() -> float:
-    """Import the moderation code and load the shipped models now; returns the seconds taken."""
+def preload() -> None:
+    """Import the moderation code and load the shipped models now."""
     started = time.monotonic()
     import worker.moderation  # noqa: F401 - importing it is the point
 
     spam.load_default()
     offensive.load()
-    took = time.monotonic() - started
-    log.info("checks preloaded in %.1f s", took)
-    return took
+    log.info("checks preloaded in %.1f s", time.monotonic() - started)
 
 
 def score_batch(subs: list[Submission], model: spam.SpamModel | None = None) -> list[Scores]:
