@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -50,6 +51,19 @@ class DecisionBatch:
         self.audits: list[dict] = []
         self.changes: list[PublicChange] = []
 
+    def record(self, comment: Comment, from_status: str, to_status: Status, *, actor: str,
+               action: str, reason: str | None, at: datetime) -> None:
+        """Queue the audit row and, when the public list changes, the change-feed event."""
+        DECISIONS.labels(str(to_status), decision_source(actor)).inc()
+        self.audits.append({"site_id": comment.site_id, "comment_id": comment.id,
+                            "actor": actor, "action": action, "from_status": from_status,
+                            "to_status": to_status, "reason": reason, "created_at": at})
+        was_public, is_public = from_status == Status.APPROVED, to_status == Status.APPROVED
+        if was_public != is_public:
+            self.changes.append(PublicChange(
+                comment, "comment.approved" if is_public else "comment.removed",
+                1 if is_public else -1))
+
     def flush(self) -> list[int]:
         audits, self.audits = self.audits, []
         changes, self.changes = self.changes, []
@@ -71,36 +85,55 @@ def change_status(
     """Move a comment atomically from `expected` (default: its loaded status) to `to_status`.
 
     The conditional UPDATE makes concurrent deciders safe: exactly one wins, the other gets
-    Conflict. The caller commits; with a `batch`, the caller flushes it first. Core statements
-    throughout: none of this needs the ORM's unit of work.
+    Conflict. The caller commits; with a `batch`, the caller flushes it first.
     """
     from_status = expected or comment.status
-    now = utcnow()
-    comments = Comment.__table__
-    result = db.session.execute(
-        update(comments)
-        .where(comments.c.id == comment.id, comments.c.status == from_status)
-        .values(status=to_status, status_reason=reason, decided_at=now, updated_at=now)
-    )
-    if result.rowcount != 1:
+    writes = batch if batch is not None else DecisionBatch()
+    moved = change_statuses([comment], to_status, actor=actor, action=action, reason=reason,
+                            expected=from_status, batch=writes)
+    if not moved:
+        comments = Comment.__table__
         current = db.session.scalar(select(comments.c.status).where(comments.c.id == comment.id))
         raise Conflict(comment.id, current)
-    # The row already holds these: record them as loaded, or the commit would write them again.
-    for name, value in (("status", to_status), ("status_reason", reason), ("decided_at", now),
-                        ("updated_at", now)):
-        set_committed_value(comment, name, value)
-    DECISIONS.labels(str(to_status), decision_source(actor)).inc()
-    writes = batch if batch is not None else DecisionBatch()
-    writes.audits.append({"site_id": comment.site_id, "comment_id": comment.id, "actor": actor,
-                          "action": action, "from_status": from_status, "to_status": to_status,
-                          "reason": reason, "created_at": now})
-    was_public, is_public = from_status == Status.APPROVED, to_status == Status.APPROVED
-    if was_public != is_public:
-        writes.changes.append(PublicChange(
-            comment, "comment.approved" if is_public else "comment.removed",
-            1 if is_public else -1))
     if batch is None:
         writes.flush()
+
+
+def change_statuses(
+    comments: list[Comment],
+    to_status: Status,
+    *,
+    actor: str,
+    action: str,
+    reason: str | None,
+    expected: str,
+    batch: DecisionBatch,
+) -> list[Comment]:
+    """Move every comment still in `expected` to `to_status` with one conditional UPDATE.
+
+    Returns the comments that moved, in the given order; the others were changed meanwhile by
+    someone else and are left as they are. Core statements throughout: none of this needs the
+    ORM's unit of work. The caller flushes the batch and commits.
+    """
+    if not comments:
+        return []
+    now = utcnow()
+    table = Comment.__table__
+    moved_ids = set(db.session.scalars(
+        update(table)
+        .where(table.c.id.in_([c.id for c in comments]), table.c.status == expected)
+        .values(status=to_status, status_reason=reason, decided_at=now, updated_at=now)
+        .returning(table.c.id)
+    ))
+    moved = [c for c in comments if c.id in moved_ids]
+    for comment in moved:
+        # The row already holds these: record them as loaded, or the commit would write them again.
+        for name, value in (("status", to_status), ("status_reason", reason), ("decided_at", now),
+                            ("updated_at", now)):
+            set_committed_value(comment, name, value)
+        batch.record(comment, expected, to_status, actor=actor, action=action, reason=reason,
+                     at=now)
+    return moved
 
 
 def publish_change(comment: Comment, event_type: str, count_delta: int = 0) -> int:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from service.db import db
 from service.models import AuditEvent, ChangeEvent, CheckRecord, Comment
 from tests.conftest import store_without_queueing
-from worker.moderation import moderate_and_drain
+from worker.moderation import claim_batch, moderate_and_drain, moderate_batch
 
 
 def stored(app, site, count: int) -> list[int]:
@@ -93,3 +93,55 @@ def test_a_batch_publishes_its_approvals_with_contiguous_seqs_in_id_order(app, s
     assert threads["/2023/12/india-russia-talks"] == (seq_of[ids[5]], 6)
     listed = client.get("/api/v1/comments?site=news&article=/2023/12/india-russia-talks").get_json()
     assert [c["id"] for c in listed["comments"]] == ids[:6] and listed["total"] == 6
+
+
+def test_a_comment_decided_meanwhile_is_left_out_of_its_batch(app, site):
+    ids = stored(app, site, 4)
+    with app.app_context():
+        claimed = claim_batch(None)
+        # Someone else decides one between the claim and the batch's conditional UPDATE.
+        db.session.execute(update(Comment.__table__).where(Comment.id == ids[1])
+                           .values(status="spam"))
+        decided = moderate_batch(claimed)
+    assert sorted(decided) == [ids[0], ids[2], ids[3]]
+    assert counts(app) == (0, 3, 3, 3)
+
+
+def test_two_approval_reasons_in_one_batch_still_publish_in_id_order(app, site):
+    trusted = "regular@example.org"
+    earlier = [store_without_queueing(app, site, body=f"earlier remark {n} on the ferry",
+                                      email=trusted) for n in range(3)]
+    with app.app_context():
+        moderate_and_drain(earlier[0])
+    ids = []
+    for n in range(6):
+        # New authors pass the checks; the trusted author's link-heavy ones are let through
+        # as "author.trusted": one UPDATE per outcome, so the batch is split in two.
+        ids.append(store_without_queueing(
+            app, site, email=trusted if n % 2 else f"new{n}@example.org",
+            body=f"see https://a{n}.example https://b.example and https://c.example" if n % 2
+            else f"remark {n} about the harbour fees"))
+    with app.app_context():
+        moderate_and_drain(ids[0])
+        reasons = {c.id: c.status_reason for c in
+                   db.session.scalars(select(Comment).where(Comment.id.in_(ids)))}
+        events = db.session.scalars(select(ChangeEvent.comment_id).where(
+            ChangeEvent.comment_id.in_(ids)).order_by(ChangeEvent.seq)).all()
+    assert set(reasons.values()) == {"checks.passed", "author.trusted"}
+    assert events == ids
+
+
+def test_an_exact_duplicate_is_the_same_author_body_and_thread(app, site):
+    from worker.moderation import earlier_duplicates
+
+    body = "the same words about the harbour fees"
+    first = store_without_queueing(app, site, body=body, email="same@example.org")
+    again = store_without_queueing(app, site, body=body, email="same@example.org")
+    elsewhere = store_without_queueing(app, site, body=body, email="same@example.org",
+                                       article="/2023/12/other-thread")
+    by_other = store_without_queueing(app, site, body=body, email="other@example.org")
+    reworded = store_without_queueing(app, site, body=body + "!", email="same@example.org")
+    with app.app_context():
+        comments = db.session.scalars(select(Comment).where(
+            Comment.id.in_([first, again, elsewhere, by_other, reworded]))).all()
+        assert earlier_duplicates(list(comments)) == {again: first}

@@ -5,7 +5,13 @@ from __future__ import annotations
 import redis
 
 from worker.checks.similarity import near, simhash
-from worker.neardup import MemoryRecentTexts, Posting, RedisRecentTexts
+from worker.neardup import (
+    MAX_CANDIDATES_PER_BAND,
+    Entry,
+    MemoryRecentTexts,
+    Posting,
+    RedisRecentTexts,
+)
 
 SPAM = "Hey guys check out my new channel where I post music covers every week please subscribe"
 
@@ -40,27 +46,57 @@ def _postings():
                                                              "about the budget and taxes")))
 
 
+def _record(index, scope: str, posting: Posting, at: float, window: float) -> int:
+    return index.record_all([Entry(scope, posting, at, window)])[0]
+
+
 def _exercise(index) -> None:
     first, other_author, same_place, unrelated = _postings()
-    assert index.record("s", first, 1000.0, 3600) == 0
-    assert index.record("s", other_author, 1001.0, 3600) == 1
+    assert _record(index, "s", first, 1000.0, 3600) == 0
+    assert _record(index, "s", other_author, 1001.0, 3600) == 1
     # The same author on the same article is the exact-duplicate check's business.
-    assert index.record("s", same_place, 1002.0, 3600) == 1
-    assert index.record("s", unrelated, 1003.0, 3600) == 0
+    assert _record(index, "s", same_place, 1002.0, 3600) == 1
+    assert _record(index, "s", unrelated, 1003.0, 3600) == 0
     # Recording again (a redelivered task) gives the first answer: only earlier copies count.
-    assert index.record("s", other_author, 1001.0, 3600) == 1
+    assert _record(index, "s", other_author, 1001.0, 3600) == 1
     # Outside the window, nothing counts; other scopes (sites) are separate.
-    assert index.record("s", Posting("9", "dave", "a9", other_author.fingerprint),
-                        1001.0 + 7200, 3600) == 0
-    assert index.record("t", Posting("8", "erin", "a8", first.fingerprint), 1004.0, 3600) == 0
+    assert _record(index, "s", Posting("9", "dave", "a9", other_author.fingerprint),
+                   1001.0 + 7200, 3600) == 0
+    assert _record(index, "t", Posting("8", "erin", "a8", first.fingerprint), 1004.0, 3600) == 0
+
+
+def _exercise_batch(index) -> None:
+    # One call for a whole batch: each posting sees those recorded before it in the call.
+    first, other_author, same_place, unrelated = _postings()
+    entries = [Entry("b", p, 2000.0 + n, 3600)
+               for n, p in enumerate((first, other_author, same_place, unrelated))]
+    assert index.record_all(entries) == [0, 1, 1, 0]
 
 
 def test_memory_index():
     _exercise(MemoryRecentTexts())
+    _exercise_batch(MemoryRecentTexts())
 
 
 def test_redis_index(redis_url):
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     _exercise(RedisRecentTexts(client, prefix="test:nd:"))
+    _exercise_batch(RedisRecentTexts(client, prefix="test:nd:"))
+    client.close()
+
+
+def test_redis_index_reads_a_bounded_number_of_copies_during_a_flood(redis_url):
+    # 120 authors paste the same text: the next copy reads only the newest ones per band, so
+    # a decision's cost stays flat however long the flood goes on; one copy already decides.
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    index = RedisRecentTexts(client, prefix="test:flood:")
+    fp = simhash(SPAM)
+    flood = [Entry("s", Posting(str(n), f"author{n}", f"a{n}", fp), 1000.0 + n, 3600)
+             for n in range(120)]
+    counts = index.record_all(flood)
+    assert counts[:3] == [0, 1, 2]
+    # Without the bound this would be 119; the newest read include the posting itself.
+    assert counts[-1] == MAX_CANDIDATES_PER_BAND - 1
     client.close()

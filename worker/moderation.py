@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 
 import redis
@@ -18,12 +19,12 @@ from service.models import CheckRecord, Comment, Status, utcnow
 from service.moderation_gate import hold_gate, open_gate, release_gate
 from service.redis_clients import redis_client
 from service.requeue import claim_stale
-from service.transitions import Conflict, DecisionBatch, change_status
+from service.transitions import DecisionBatch, change_statuses
 from worker import scoring
 from worker.checks import Submission
 from worker.checks.history import History
 from worker.checks.similarity import simhash
-from worker.neardup import Posting, RecentTexts, RedisRecentTexts
+from worker.neardup import Entry, Posting, RecentTexts, RedisRecentTexts
 from worker.pipeline import Decision, evaluate
 from worker.windows import RedisWindows, WindowCounter
 
@@ -66,22 +67,32 @@ def author_key(email: str) -> str:
     return hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def count_near_copies(comment: Comment, texts: RecentTexts, window: float) -> int:
-    fingerprint = simhash(comment.body)
-    if fingerprint is None:
-        return 0
-    posting = Posting(str(comment.id), author_key(comment.email), str(comment.article_id),
-                      fingerprint)
-    return texts.record(str(comment.site_id), posting, comment.created_at.timestamp(), window)
+def count_near_copies(comments: list[Comment], texts: RecentTexts) -> dict[int, int]:
+    """comment id -> near copies posted recently elsewhere; one round trip for the batch.
+    Texts too short to fingerprint are left out (they count as none)."""
+    entries: list[Entry] = []
+    for comment in comments:
+        if (fingerprint := simhash(comment.body)) is not None:
+            posting = Posting(str(comment.id), author_key(comment.email), str(comment.article_id),
+                              fingerprint)
+            entries.append(Entry(str(comment.site_id), posting, comment.created_at.timestamp(),
+                                 comment.site.policy.near_duplicate_window_seconds))
+    counts = texts.record_all(entries) if entries else []
+    return {int(entry.posting.comment): count
+            for entry, count in zip(entries, counts, strict=True)}
 
 
 def earlier_duplicates(comments: list[Comment]) -> dict[int, int]:
     """comment id -> id of an earlier comment by the same email with the same body on the same
-    thread; one query for the whole batch."""
+    thread; one query for the whole batch.
+
+    It looks rows up by email (an index) and matches the thread here: a filter on the thread
+    made PostgreSQL read every comment of a busy thread, 38 ms per batch at 20,000 comments.
+    """
     rows = db.session.execute(
         select(Comment.id, Comment.article_id, Comment.email, Comment.body_hash).where(
-            tuple_(Comment.article_id, Comment.email, Comment.body_hash).in_(
-                {(c.article_id, c.email, c.body_hash) for c in comments})
+            Comment.email.in_({c.email for c in comments}),
+            Comment.body_hash.in_({c.body_hash for c in comments}),
         )
     ).all()
     first: dict[tuple[int, str, str], int] = {}
@@ -112,23 +123,22 @@ def statuses_by_author(comments: list[Comment]) -> dict[tuple[int, str], dict[st
 def gather_histories(comments: list[Comment], activity: RecentActivity | None) -> list[History]:
     duplicates = earlier_duplicates(comments)
     by_author = statuses_by_author(comments)
+    near_copies = count_near_copies(comments, activity.texts) if activity is not None else {}
     histories = []
     for comment in comments:
         # The author's other comments: this one does not count towards its own history.
         by_status = dict(by_author.get((comment.site_id, comment.email), {}))
         by_status[comment.status] = by_status.get(comment.status, 1) - 1
-        histories.append(gather_history(comment, activity, duplicates.get(comment.id), by_status))
+        histories.append(gather_history(comment, activity, duplicates.get(comment.id), by_status,
+                                        near_copies.get(comment.id, 0)))
     return histories
 
 
 def gather_history(comment: Comment, activity: RecentActivity | None, duplicate: int | None,
-                   by_status: dict[str, int]) -> History:
-    from_ip = from_email = near_copies = 0
+                   by_status: dict[str, int], near_copies: int) -> History:
+    from_ip = from_email = 0
     windows = activity.windows if activity else None
     policy = comment.site.policy
-    if activity is not None:
-        near_copies = count_near_copies(comment, activity.texts,
-                                        policy.near_duplicate_window_seconds)
     if windows is not None:
         at, window, member = comment.created_at.timestamp(), policy.flood_window_seconds, \
             str(comment.id)
@@ -253,18 +263,13 @@ def moderate_batch(comments: list[Comment]) -> dict[int, Decision]:
     subs = [submission_of(comment) for comment in comments]
     model = scoring.spam_model()
     flood = bool(activity and activity.windows)
-    decided: dict[int, Decision] = {}
+    decisions = {comment.id: evaluate(sub, comment.site.policy, history, scores, flood=flood,
+                                      spam_model=model)
+                 for comment, sub, history, scores in zip(comments, subs, histories,
+                                                          scoring.score_batch(subs, model),
+                                                          strict=True)}
     batch = DecisionBatch()
-    for comment, sub, history, scores in zip(comments, subs, histories,
-                                             scoring.score_batch(subs, model), strict=True):
-        decision = evaluate(sub, comment.site.policy, history, scores, flood=flood,
-                            spam_model=model)
-        try:
-            change_status(comment, decision.status, actor="check:pipeline", action="moderate",
-                          reason=decision.reason, expected=Status.PENDING, batch=batch)
-        except Conflict:
-            continue  # decided meanwhile by someone else; the failed UPDATE changed nothing
-        decided[comment.id] = decision
+    decided = record_decisions(comments, decisions, batch)
     # About ten rows per comment: one Core INSERT for the batch, no unit-of-work objects.
     if decided:
         db.session.execute(insert(CheckRecord.__table__), check_rows(decided))
@@ -274,6 +279,25 @@ def moderate_batch(comments: list[Comment]) -> dict[int, Decision]:
     for comment in comments:
         if (decision := decided.get(comment.id)) is not None:
             after_decision(comment, decision)
+    return decided
+
+
+def record_decisions(comments: list[Comment], decisions: dict[int, Decision],
+                     batch: DecisionBatch) -> dict[int, Decision]:
+    """One conditional UPDATE per outcome instead of one per comment; a comment decided
+    meanwhile by someone else is left out (its UPDATE matched nothing)."""
+    outcomes: dict[tuple[Status, str | None], list[Comment]] = defaultdict(list)
+    for comment in comments:
+        decision = decisions[comment.id]
+        outcomes[(decision.status, decision.reason)].append(comment)
+    decided: dict[int, Decision] = {}
+    for (status, reason), group in outcomes.items():
+        for comment in change_statuses(group, status, actor="check:pipeline", action="moderate",
+                                       reason=reason, expected=Status.PENDING, batch=batch):
+            decided[comment.id] = decisions[comment.id]
+    # Grouping by outcome reordered them: the feed publishes a batch's changes in id order.
+    batch.changes.sort(key=lambda change: change.comment.id)
+    batch.audits.sort(key=lambda audit: audit["comment_id"])
     return decided
 
 

@@ -39,19 +39,37 @@ def count_copies(posting: Posting, candidates: set[Posting]) -> int:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Record `posting` in `scope` at time `at`; count near copies within `window` seconds."""
+
+    scope: str
+    posting: Posting
+    at: float
+    window: float
+
+
 class RecentTexts(Protocol):
-    def record(self, scope: str, posting: Posting, at: float, window: float) -> int:
-        """Store the posting; return how many near copies were posted in (at - window, at]."""
+    def record_all(self, entries: list[Entry]) -> list[int]:
+        """Store each posting in order; return, for each, how many near copies were posted in
+        (at - window, at], counting those recorded before it in the same call."""
 
 
-# For each band key: add the posting, drop postings older than the window, read the rest,
-# keep the key a little longer than the window. One call instead of four commands per band.
+# A flood of one text puts every copy in the same band keys; reading only the newest copies
+# keeps a decision's cost flat instead of growing with the flood (one copy already decides).
+MAX_CANDIDATES_PER_BAND = 50
+
+# For each band key: add the posting, drop postings older than the window, read the newest of
+# the rest, keep the key a little longer than the window. One call instead of four commands
+# per band.
 RECORD_LUA = """
 local postings = {}
 for _, key in ipairs(KEYS) do
   redis.call('ZADD', key, ARGV[2], ARGV[1])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
-  for _, raw in ipairs(redis.call('ZRANGEBYSCORE', key, ARGV[3], ARGV[2])) do
+  local newest = redis.call('ZREVRANGEBYSCORE', key, ARGV[2], ARGV[3], 'LIMIT', 0,
+                            ARGV[5])
+  for _, raw in ipairs(newest) do
     table.insert(postings, raw)
   end
   redis.call('EXPIRE', key, ARGV[4])
@@ -67,13 +85,17 @@ class RedisRecentTexts:
         self.client, self.prefix = client, prefix
         self._record = client.register_script(RECORD_LUA)
 
-    def record(self, scope: str, posting: Posting, at: float, window: float) -> int:
-        keys = [f"{self.prefix}{scope}:{i}:{value:x}"
-                for i, value in enumerate(bands(posting.fingerprint))]
-        raws = self._record(keys=keys, args=[posting.encode(), repr(at), repr(at - window),
-                                             int(window) + 1])
-        candidates = {Posting.decode(raw.decode()) for raw in raws}
-        return count_copies(posting, candidates)
+    def record_all(self, entries: list[Entry]) -> list[int]:
+        """One round trip for the whole batch; the scripts run in order."""
+        pipe = self.client.pipeline(transaction=False)
+        for entry in entries:
+            keys = [f"{self.prefix}{entry.scope}:{i}:{value:x}"
+                    for i, value in enumerate(bands(entry.posting.fingerprint))]
+            self._record(keys=keys, args=[entry.posting.encode(), repr(entry.at),
+                                          repr(entry.at - entry.window), int(entry.window) + 1,
+                                          MAX_CANDIDATES_PER_BAND], client=pipe)
+        return [count_copies(entry.posting, {Posting.decode(raw.decode()) for raw in raws})
+                for entry, raws in zip(entries, pipe.execute(), strict=True)]
 
 
 class MemoryRecentTexts:
@@ -81,6 +103,9 @@ class MemoryRecentTexts:
 
     def __init__(self) -> None:
         self.buckets: dict[str, dict[Posting, float]] = defaultdict(dict)
+
+    def record_all(self, entries: list[Entry]) -> list[int]:
+        return [self.record(e.scope, e.posting, e.at, e.window) for e in entries]
 
     def record(self, scope: str, posting: Posting, at: float, window: float) -> int:
         candidates: set[Posting] = set()
