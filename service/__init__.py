@@ -29,7 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Trust X-Forwarded-For only from the configured number of proxies in front.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from service import errors, logs, security
+    from service import errors, logs, pool_ping, security
     from service.db import db, migrate
     from service.extensions import init_limiter
     from service.no_sessions import NoSessions
@@ -39,6 +39,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logs.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     app.session_interface = NoSessions()
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            pool_ping.install(engine, float(app.config["DB_PING_AFTER_IDLE_SECONDS"]))
     migrate.init_app(app, db)
     init_limiter(app)
     errors.init_app(app)

@@ -46,8 +46,11 @@ def defaults() -> dict[str, Any]:
         "SECRET_KEY": DEV_SECRET_KEY,
         # SQLite file under ./instance on a laptop, PostgreSQL in production.
         "SQLALCHEMY_DATABASE_URI": "sqlite:///vetted.db",
-        # Recycle pooled connections so a restarted PostgreSQL is picked up again.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping on every checkout: service/pool_ping.py pings connections that sat idle.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
+        # A pooled connection idle this long is pinged before use, so a restarted PostgreSQL
+        # is picked up again; 0 pings on every use.
+        "DB_PING_AFTER_IDLE_SECONDS": 1.0,
         # Broker, rate limits and cache; empty means "no Redis configured" (vetted up embeds one).
         "REDIS_URL": "",
         # Reject request bodies larger than this many bytes with 413.
