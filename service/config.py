@@ -63,6 +63,9 @@ def defaults() -> dict[str, Any]:
         # Longest a drain keeps submissions from queueing tasks, should it die (a batch of 50
         # takes well under a second; the drain renews it with every full batch).
         "MODERATION_GATE_SECONDS": 3,
+        # A drain opened by a submission starts this many seconds later, so under load it
+        # finds a batch rather than one comment (each batch costs a task and a commit).
+        "MODERATION_COLLECT_SECONDS": 0.1,
         # Seconds a web process may use a site's policy before reading it again (public paths).
         "SITE_CACHE_SECONDS": 5,
         # Longest a web process trusts a thread's cached version should a change announcement be

@@ -29,10 +29,13 @@ def enqueue_moderation(comment_id: int, request_id: str | None = None, *,
             if not open_gate(url, float(config["MODERATION_GATE_SECONDS"])):
                 return True
             gated = True
+        # A new drain waits a moment to collect a batch; a drain's follow-up has one waiting.
+        delay = float(config["MODERATION_COLLECT_SECONDS"]) if gated else 0.0
         celery.send_task(
             "vetted.moderate_comment",
             args=[comment_id],
             headers={"request_id": request_id} if request_id else None,
+            countdown=delay or None,
             retry=False,
         )
         return True

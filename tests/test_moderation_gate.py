@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -26,6 +27,13 @@ def queued_ids(broker) -> list[int]:
     messages = [json.loads(raw) for raw in reversed(broker.lrange("vetted", 0, -1))]
     return [json.loads(base64.b64decode(m["body"]))[0][0] for m in messages
             if m["headers"]["task"] == "vetted.moderate_comment"]
+
+
+def queued_etas(broker) -> list[datetime | None]:
+    """When each waiting task may start (None: at once), oldest first."""
+    messages = [json.loads(raw) for raw in reversed(broker.lrange("vetted", 0, -1))]
+    return [datetime.fromisoformat(eta) if (eta := m["headers"].get("eta")) else None
+            for m in messages]
 
 
 def take_task(broker) -> int | None:
@@ -82,6 +90,25 @@ def test_a_full_batch_queues_the_next_task_until_the_queue_is_empty(app_factory,
         tasks_run += 1
     assert [status_of(small, i) for i in ids].count("pending") == 0
     assert tasks_run == 3 and broker.exists(KEY) == 0
+
+
+def test_a_new_drain_waits_to_collect_a_batch_a_follow_up_starts_at_once(app_factory, site,
+                                                                         broker):
+    app = app_factory(MODERATION_COLLECT_SECONDS=0.5, STRANDED_AFTER_SECONDS=0)
+    sent = datetime.now(UTC)
+    app.test_client().post("/api/v1/comments", json=comment_payload())
+    [eta] = queued_etas(broker)
+    assert eta is not None and sent + timedelta(seconds=0.4) < eta < sent + timedelta(seconds=2)
+    broker.delete("vetted")
+    with app.app_context():
+        tasks.requeue_stranded()  # queues past the gate, like a drain's follow-up
+    assert queued_etas(broker) == [None]
+
+
+def test_collecting_can_be_turned_off(app_factory, site, broker):
+    app = app_factory(MODERATION_COLLECT_SECONDS=0)
+    app.test_client().post("/api/v1/comments", json=comment_payload())
+    assert queued_etas(broker) == [None]
 
 
 def test_the_requeue_task_queues_past_a_held_gate(app_factory, site, broker):
