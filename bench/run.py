@@ -35,7 +35,7 @@ ALIASES = {"isso": ["isso-read", "isso-write"],
            "vetted": [s for s in SCENARIOS if s.startswith("vetted-")],
            "vetted-304": ["vetted-read"]}
 FULL = {"duration": 10.0, "comments": 200, "pipeline_submissions": 2000,
-        "pipeline_clients": 16, "pipeline_timeout": 300.0, "check_comments": 2000,
+        "pipeline_clients": 16, "pipeline_timeout": 300.0, "check_comments": 10000,
         "drain_timeout": 300.0}
 QUICK = {"duration": 1.0, "comments": 20, "pipeline_submissions": 100,
          "pipeline_clients": 4, "pipeline_timeout": 60.0, "check_comments": 50,
