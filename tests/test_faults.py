@@ -6,11 +6,21 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
 
-from bench.faults import drill_stack, postgres_restart, redis_outage, worker_killed
+from bench.faults import (
+    Tally,
+    drill_stack,
+    postgres_restart,
+    redis_outage,
+    settle,
+    submit,
+    unacked_count,
+    worker_killed,
+)
 from bench.stack import ThrowawayPostgres, postgres_bin
 from service.db import db
 from service.models import AuditEvent, ChangeEvent
@@ -33,6 +43,29 @@ def test_redis_outage_mid_stream_loses_nothing(tmp_path):
     assert_nothing_lost(tally)
     # Stored and queued later, or a clean 503: nothing else.
     assert set(tally.answers) <= {202, 503}, tally.summary()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_worker_survives_redis_going_away_while_it_holds_a_message(tmp_path):
+    # A long collect delay: the worker holds the drain's task, unacknowledged, when Redis goes.
+    with drill_stack(tmp_path, MODERATION_COLLECT_SECONDS=6) as stack:
+        stack.start_web()
+        worker = stack.start_worker()
+        stack.start_beat()
+        tally = Tally()
+        submit(stack, tally, 0, "held")
+        deadline = time.monotonic() + 60
+        while not unacked_count(stack.redis.url) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert unacked_count(stack.redis.url) == 1
+        stack.redis.stop()
+        time.sleep(2)
+        stack.redis.start()
+        time.sleep(3)
+        assert worker.poll() is None, stack.log_tail("worker")
+        tally = settle(stack, tally)
+    assert_nothing_lost(tally)
 
 
 @pytest.mark.slow

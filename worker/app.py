@@ -3,7 +3,9 @@
 from celery.signals import worker_init
 
 from service import create_app
+from worker import broker_patch
 
+broker_patch.install()
 flask_app = create_app()
 celery_app = flask_app.extensions["celery"]
 
