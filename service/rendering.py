@@ -42,17 +42,19 @@ def _absolute_http_only(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+# One cleaner for the process: nh3.clean would rebuild the same rules on every call.
+_CLEANER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes={"http", "https"},
+    link_rel=LINK_REL,
+    attribute_filter=_absolute_http_only,
+)
+
+
 def render_body(body: str) -> str:
     """Markdown subset to HTML, then nh3 keeps only safe tags and http(s) links."""
-    html = _MARKDOWN.render(body)
-    return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https"},
-        link_rel=LINK_REL,
-        attribute_filter=_absolute_http_only,
-    ).strip()
+    return _CLEANER.clean(_MARKDOWN.render(body)).strip()
 
 
 def body_fingerprint(body: str) -> str:
