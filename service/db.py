@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
@@ -28,6 +29,15 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 migrate = Migrate(directory=MIGRATIONS_DIR, render_as_batch=True)
+
+
+def autocommit_engine() -> Engine:
+    """The app's engine with each statement its own transaction; it shares the engine's pool."""
+    extensions = current_app.extensions
+    if "vetted.autocommit_engine" not in extensions:
+        extensions["vetted.autocommit_engine"] = db.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
+    return extensions["vetted.autocommit_engine"]
 
 
 @event.listens_for(Engine, "connect")
