@@ -66,6 +66,10 @@ def defaults() -> dict[str, Any]:
         # A drain opened by a submission starts this many seconds later, so under load it
         # finds a batch rather than one comment (each batch costs a task and a commit).
         "MODERATION_COLLECT_SECONDS": 0.1,
+        # How much CPU priority the worker gives up to the web (a nice increment, 0-19): on
+        # shared cores a burst's moderation then waits for spare CPU instead of slowing
+        # requests; 0 keeps them equal.
+        "WORKER_NICE": 10,
         # Seconds a web process may use a site's policy before reading it again (public paths).
         "SITE_CACHE_SECONDS": 5,
         # Longest a web process trusts a thread's cached version should a change announcement be
