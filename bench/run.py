@@ -112,8 +112,30 @@ def settle(url: str, timeout: float = 300) -> None:
         answer.read()
 
 
+def time_wait_sockets() -> int:
+    """TCP sockets in TIME_WAIT on this machine (Linux /proc/net/sockstat)."""
+    for line in Path("/proc/net/sockstat").read_text().splitlines():
+        if line.startswith("TCP:"):
+            fields = line.split()
+            return int(fields[fields.index("tw") + 1])
+    return 0
+
+
+def drain_time_wait(limit: int = 2_000, timeout: float = 75) -> None:
+    """Each request is a new connection (sync gunicorn closes it), so a fast run leaves tens of
+    thousands of sockets in TIME_WAIT, and the next run's connects must hunt for free ports:
+    Vetted's write, measured after its read and 304 runs, lost a third of its rate to that.
+    Every run starts once they have expired (Linux keeps them 60 s)."""
+    deadline = time.monotonic() + timeout
+    if (waiting := time_wait_sockets()) > limit:
+        log(f"waiting for {waiting:,} TIME_WAIT sockets to expire")
+    while time_wait_sockets() > limit and time.monotonic() < deadline:
+        time.sleep(1)
+
+
 def load(name: str, url: str, wrk: WrkSettings, settle_url: str, **script_env: str
          ) -> dict[str, Any]:
+    drain_time_wait()
     log(f"{name}: wrk {wrk.threads} threads, {wrk.connections} connections, "
         f"{wrk.duration:g} s -> {url}")
     result: LoadResult = run_wrk(url, wrk, script_env)
@@ -242,6 +264,7 @@ def server_scenarios(args: argparse.Namespace, results: dict[str, Any], app: Any
         log("vetted-pipeline: waiting for the worker to drain earlier submissions")
         if left := vetted_peer.wait_until_drained(app, args.drain_timeout):
             log(f"vetted-pipeline: {left} comments still pending; measuring anyway")
+        drain_time_wait()
         log(f"vetted-pipeline: {args.pipeline_submissions} submissions from "
             f"{args.pipeline_clients} clients")
         results["vetted-pipeline"] = pipeline_run.run_pipeline(
