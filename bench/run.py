@@ -36,10 +36,10 @@ ALIASES = {"isso": ["isso-read", "isso-write"],
            "vetted-304": ["vetted-read"]}
 FULL = {"duration": 10.0, "comments": 200, "pipeline_submissions": 2000,
         "pipeline_clients": 16, "pipeline_timeout": 300.0, "check_comments": 10000,
-        "drain_timeout": 300.0}
+        "drain_timeout": 300.0, "time_wait_timeout": 75.0}
 QUICK = {"duration": 1.0, "comments": 20, "pipeline_submissions": 100,
          "pipeline_clients": 4, "pipeline_timeout": 60.0, "check_comments": 50,
-         "drain_timeout": 60.0}
+         "drain_timeout": 60.0, "time_wait_timeout": 0.0}
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
 DEFAULT_PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -66,7 +66,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pipeline-timeout", type=float, help="give up waiting after (300 s)")
     parser.add_argument("--drain-timeout", type=float,
                         help="wait for the write run's backlog before the pipeline (300 s)")
-    parser.add_argument("--check-comments", type=int, help="lines fed to vetted check (2000)")
+    parser.add_argument("--time-wait-timeout", type=float,
+                        help="longest wait for the last run's TIME_WAIT sockets (75 s; quick 0)")
+    parser.add_argument("--check-comments", type=int, help="lines fed to vetted check (10000)")
     parser.add_argument("--database-url",
                         help="use this database instead of creating a fresh PostgreSQL one "
                              "(the smoke test passes a SQLite file)")
@@ -133,9 +135,9 @@ def drain_time_wait(limit: int = 2_000, timeout: float = 75) -> None:
         time.sleep(1)
 
 
-def load(name: str, url: str, wrk: WrkSettings, settle_url: str, **script_env: str
-         ) -> dict[str, Any]:
-    drain_time_wait()
+def load(name: str, url: str, wrk: WrkSettings, settle_url: str, *, time_wait_timeout: float,
+         **script_env: str) -> dict[str, Any]:
+    drain_time_wait(timeout=time_wait_timeout)
     log(f"{name}: wrk {wrk.threads} threads, {wrk.connections} connections, "
         f"{wrk.duration:g} s -> {url}")
     result: LoadResult = run_wrk(url, wrk, script_env)
@@ -165,7 +167,8 @@ def bench_hello(args: argparse.Namespace, results: dict[str, Any], work: Path) -
     try:
         wait_http(service, f"http://127.0.0.1:{port}/")
         url = f"http://127.0.0.1:{port}/"
-        results["hello"] = load("hello", url, args.wrk, url)
+        results["hello"] = load("hello", url, args.wrk, url,
+                                    time_wait_timeout=args.time_wait_timeout)
     finally:
         service.stop()
 
@@ -193,11 +196,12 @@ def bench_isso(args: argparse.Namespace, results: dict[str, Any], work: Path,
             raise RuntimeError(f"isso thread has {seen} comments, expected {args.comments}")
         if "isso-read" in args.selected:
             results["isso-read"] = load("isso-read", isso_peer.read_url(base), args.wrk,
-                                        f"{base}/info")
+                                        f"{base}/info", time_wait_timeout=args.time_wait_timeout)
         if "isso-write" in args.selected:
             results["isso-write"] = load("isso-write", isso_peer.write_url(base), args.wrk,
                                          f"{base}/info", BENCH_METHOD="POST", BENCH_BODY="isso",
-                                         BENCH_RUN=args.tag)
+                                         BENCH_RUN=args.tag,
+                                         time_wait_timeout=args.time_wait_timeout)
     finally:
         service.stop()
 
@@ -252,19 +256,21 @@ def server_scenarios(args: argparse.Namespace, results: dict[str, Any], app: Any
     if "vetted-read" in args.selected:
         url = vetted_peer.read_url(base)
         etag = etag_of(url, args.comments)
-        results["vetted-read"] = load("vetted-read", url, args.wrk, health)
+        results["vetted-read"] = load("vetted-read", url, args.wrk, health,
+                                      time_wait_timeout=args.time_wait_timeout)
         results["vetted-304"] = load("vetted-304", url, args.wrk, health, BENCH_ETAG=etag,
-                                     BENCH_EXPECT="304")
+                                     BENCH_EXPECT="304", time_wait_timeout=args.time_wait_timeout)
     if "vetted-write" in args.selected:
         results["vetted-write"] = load(
             "vetted-write", f"{base}/api/v1/comments", args.wrk, health, BENCH_METHOD="POST",
             BENCH_BODY="vetted", BENCH_SITE=vetted_peer.SITE,
-            BENCH_ARTICLE=vetted_peer.WRITE_ARTICLE, BENCH_RUN=args.tag)
+            BENCH_ARTICLE=vetted_peer.WRITE_ARTICLE, BENCH_RUN=args.tag,
+            time_wait_timeout=args.time_wait_timeout)
     if "vetted-pipeline" in args.selected:
         log("vetted-pipeline: waiting for the worker to drain earlier submissions")
         if left := vetted_peer.wait_until_drained(app, args.drain_timeout):
             log(f"vetted-pipeline: {left} comments still pending; measuring anyway")
-        drain_time_wait()
+        drain_time_wait(timeout=args.time_wait_timeout)
         log(f"vetted-pipeline: {args.pipeline_submissions} submissions from "
             f"{args.pipeline_clients} clients")
         results["vetted-pipeline"] = pipeline_run.run_pipeline(
