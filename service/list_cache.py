@@ -25,18 +25,23 @@ EMPTY = json.dumps({"comments": [], "next": None, "total": 0}).encode()
 
 def list_body(article: ThreadRef | None, after: int, limit: int) -> bytes:
     """The JSON answer for one page of approved comments."""
-    if article is None:
-        return EMPTY
-    key = (article.id, after, limit)
-    with _lock:
-        cached = _pages.get(key)
-    if cached is not None and cached[0] == article.version:
-        return cached[1]
+    if (cached := cached_body(article, after, limit)) is not None:
+        return cached
+    assert article is not None  # cached_body answers for a thread that does not exist yet
     body = json.dumps(list_approved(article, after, limit), ensure_ascii=False,
                       separators=(",", ":")).encode()
     with _lock:
-        _pages[key] = (article.version, body)
+        _pages[(article.id, after, limit)] = (article.version, body)
     return body
+
+
+def cached_body(article: ThreadRef | None, after: int, limit: int) -> bytes | None:
+    """The page's current JSON if this process already has it; never does I/O."""
+    if article is None:
+        return EMPTY
+    with _lock:
+        cached = _pages.get((article.id, after, limit))
+    return cached[1] if cached is not None and cached[0] == article.version else None
 
 
 def etag_for(article: ThreadRef | None, after: int, limit: int) -> str:

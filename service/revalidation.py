@@ -1,10 +1,11 @@
-"""Answers a widget's or service's revalidation of a comment list with 304 before Flask runs.
+"""Answers reads of a cached comment list before Flask runs: 304 or the cached page.
 
-Most reads of a popular thread ask "has it changed?" and get "no". When the site and thread are
-already cached in this process and the validator matches, the answer needs no routing, no
-request context and no hooks, so this WSGI layer gives it directly, with the same headers the
-Flask view would send (tests/test_revalidation.py compares the two). Anything else, including
-every doubtful case, goes to Flask unchanged.
+Most reads of a popular thread ask "has it changed?" and get "no", and the rest ask for a page
+this process has already serialised. When the site, the thread and (for a 200) the page are
+already cached here, the answer needs no routing, no request context and no hooks, so this WSGI
+layer gives it directly, with the same headers the Flask view would send
+(tests/test_revalidation.py compares them). Anything else, including every doubtful case, goes
+to Flask unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class ListRevalidation:
-    """WSGI middleware: a matching If-None-Match on a cached thread's list is answered 304."""
+    """WSGI middleware: a read of a cached thread's list is answered 304, or 200 from the cache."""
 
     def __init__(self, app: Flask, wsgi_app: WSGIApp) -> None:
         self.app = app
@@ -40,17 +41,18 @@ class ListRevalidation:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
-        if (environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") == LIST_PATH
-                and "HTTP_IF_NONE_MATCH" in environ):
-            headers = not_modified_headers(self.app, environ)
-            if headers is not None:
-                start_response("304 NOT MODIFIED", headers)
-                return []
+        if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") == LIST_PATH:
+            answer = cached_answer(self.app, environ)
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [body] if body else []
         return self.wsgi_app(environ, start_response)
 
 
-def not_modified_headers(app: Flask, environ: dict[str, Any]) -> list[tuple[str, str]] | None:
-    """The 304's headers, or None when Flask must answer (a miss, a change, bad input...)."""
+def cached_answer(app: Flask, environ: dict[str, Any]
+                  ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """(status, headers, body), or None when Flask must answer (a miss, bad input...)."""
     args = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)[::-1])
     slug, key = parse_required(args.get("site")), parse_required(args.get("article"))
     after = parse_int(args.get("after"), 0, 0, MAX_ID)
@@ -65,14 +67,23 @@ def not_modified_headers(app: Flask, environ: dict[str, Any]) -> list[tuple[str,
     if directory is None:
         return None
     cached, thread = directory.peek(site.id, key)
-    etag = list_cache.etag_for(thread, after, limit)
-    if not cached or not parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains(etag):
+    if not cached:
         return None
-    headers = {**list_cache.validator_headers(etag), **HEADERS}
+    etag = list_cache.etag_for(thread, after, limit)
+    if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains(etag):
+        status, body = "304 NOT MODIFIED", b""
+        headers = {}
+    elif (page := list_cache.cached_body(thread, after, limit)) is not None:
+        status, body = "200 OK", page
+        headers = {"Content-Type": "application/json", "Content-Length": str(len(page))}
+    else:
+        return None
+    headers.update(list_cache.validator_headers(etag))
+    headers.update(HEADERS)
     if origin is not None:
         headers.update(allowed_origin_headers(origin), Vary="Origin")
     headers["X-Request-Id"] = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
-    return list(headers.items())
+    return status, list(headers.items()), body
 
 
 def install(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""The 304 fast path before Flask: the same answer the view gives, and only when it is sure."""
+"""The fast path before Flask (304s and cached pages): the same answer the view gives, and only
+when it is sure."""
 
 from __future__ import annotations
 
@@ -89,7 +90,6 @@ def test_it_echoes_a_sane_request_id_and_invents_one_otherwise(production_like, 
 
 
 @pytest.mark.parametrize(("url", "headers", "status"), [
-    (URL, {"If-None-Match": '"0-0-50"'}, 200),                    # an old version
     (URL, {"Origin": "https://evil.example"}, 403),               # an origin not allowed
     (URL + "&limit=0", {}, 422),                                  # a bad page size
     (URL + "&after=x", {}, 422),
@@ -101,6 +101,34 @@ def test_anything_doubtful_goes_to_flask(production_like, submit, url, headers, 
     views_run.clear()  # what warming up dispatched
     answer = production_like.test_client().get(url, headers={"If-None-Match": etag, **headers})
     assert answer.status_code == status and views_run == ["public.list_comments"]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Origin": ORIGIN}, {"If-None-Match": '"0-0-50"'}],
+                         ids=["no-origin", "allowed-origin", "old-validator"])
+def test_a_cached_page_matches_the_views_200(production_like, submit, headers, views_run):
+    etag = warm_etag(production_like, submit)  # the view has rendered the page once
+    views_run.clear()
+    client = production_like.test_client()
+    answers = []
+    sql = statements_during(production_like, lambda: answers.append(client.get(URL,
+                                                                               headers=headers)))
+    fast = answers[0]
+    assert fast.status_code == 200 and sql == [] and views_run == []
+    slow = flask_only(production_like).get(URL, headers=headers)
+    assert slow.status_code == 200 and views_run == ["public.list_comments"]
+    assert comparable(fast) == comparable(slow) and fast.data == slow.data
+    assert fast.headers["ETag"] == etag and len(fast.get_json()["comments"]) == 1
+
+
+def test_a_page_not_yet_rendered_goes_to_flask_once(production_like, submit, views_run):
+    warm_etag(production_like, submit)
+    views_run.clear()
+    client = production_like.test_client()
+    other_page = URL + "&limit=7"
+    assert client.get(other_page).status_code == 200
+    assert views_run == ["public.list_comments"]  # the view rendered and cached it...
+    assert client.get(other_page).status_code == 200
+    assert views_run == ["public.list_comments"]  # ...so the next read did not need Flask
 
 
 def test_a_new_approval_changes_the_answer_at_once(production_like, submit, views_run):
