@@ -6,12 +6,16 @@ from __future__ import annotations
 import kombu
 import pytest
 import redis
+from kombu.transport import redis as kombu_redis
 
 from worker import broker_patch
 
 
 @pytest.fixture()
-def closed_channel(redis_url):
+def closed_channel(redis_url, monkeypatch):
+    # Undone after the test: other tests in this process keep kombu as it ships.
+    monkeypatch.setattr(kombu_redis.Channel, "_connparams", kombu_redis.Channel._connparams)
+    monkeypatch.setattr(kombu_redis.QoS, "restore_unacked", kombu_redis.QoS.restore_unacked)
     broker_patch.install()
     connection = kombu.Connection(redis_url)
     channel = connection.channel()

@@ -39,5 +39,3 @@ class MemoryWindows:
         entries = self.members[key]
         entries[member] = at
         return sum(1 for t in entries.values() if at - window < t <= at)
-
-
