@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 import redis
 
-from worker.checks.similarity import near, simhash
+from worker.checks.similarity import MAX_DISTANCE, bands, near, simhash
 from worker.neardup import (
     MAX_CANDIDATES_PER_BAND,
+    RECORD_LUA,
     Entry,
     MemoryRecentTexts,
     Posting,
@@ -100,3 +103,51 @@ def test_redis_index_reads_a_bounded_number_of_copies_during_a_flood(redis_url):
     # Without the bound this would be 119; the newest read include the posting itself.
     assert counts[-1] == MAX_CANDIDATES_PER_BAND - 1
     client.close()
+
+
+def test_redis_index_counts_exactly_what_the_memory_index_counts(redis_url):
+    # The Redis script filters candidates by distance itself, on two 32-bit halves: variants
+    # of one fingerprint, 0 to 6 bits apart anywhere in the 64 bits (the top four are in no
+    # band), must be counted exactly as Python's own comparison counts them.
+    rng = random.Random(7)
+    base = rng.getrandbits(64)
+    fingerprints = [base, base ^ (1 << 63), base ^ (1 << 31 | 1 << 32), base ^ 0xF << 60,
+                    # Same low half, five bits apart in the high one: far, though bands match.
+                    base ^ 0b11111 << 40, base ^ (0b111 << 2 | 0b11 << 50)]
+    for _ in range(40):
+        flipped = base
+        for bit in rng.sample(range(64), rng.randint(0, 6)):
+            flipped ^= 1 << bit
+        fingerprints.append(flipped)
+    fingerprints += [rng.getrandbits(64) for _ in range(5)] + [0, 2**64 - 1, 1 << 32]
+    entries = [Entry("s", Posting(str(n), f"author{n}", f"a{n}", fp), 1000.0 + n, 3600)
+               for n, fp in enumerate(fingerprints)]
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    counts = RedisRecentTexts(client, prefix="test:exact:").record_all(entries)
+    client.close()
+    assert counts == MemoryRecentTexts().record_all(entries)
+    assert len(set(counts)) > 5  # near and far variants both present
+
+
+def test_redis_script_returns_only_near_candidates(redis_url):
+    # The worker no longer parses every chance collision of a band: the script leaves out
+    # postings more than MAX_DISTANCE bits away, including those apart only in the high half.
+    base = simhash(SPAM)
+    far_high = Posting("2", "bob", "a2", base ^ 0b11111 << 40)  # same low half, 5 bits apart
+    far_low = Posting("3", "carol", "a3", base ^ 0b11111)
+    close = Posting("4", "dave", "a4", base ^ (1 << 3 | 1 << 33 | 1 << 62))
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    index = RedisRecentTexts(client, prefix="test:filter:")
+    index.record_all([Entry("s", p, 1000.0 + n, 3600)
+                      for n, p in enumerate((far_high, far_low, close))])
+    keys = [f"test:filter:s:{i}:{value:x}" for i, value in enumerate(bands(base))]
+    # Written before fingerprints were padded to 16 digits: left for the worker to compare.
+    legacy = f"6|frank|a6|{(base ^ 0b11111 << 40) & (2**56 - 1):x}"
+    client.zadd(keys[0], {legacy: 1005.0})
+    found = client.eval(RECORD_LUA, len(keys), *keys, Posting("5", "erin", "a5", base).encode(),
+                        "1010.0", "-2590.0", 3601, MAX_CANDIDATES_PER_BAND, base >> 32,
+                        base & 0xFFFFFFFF, MAX_DISTANCE)
+    client.close()
+    assert sorted(Posting.decode(raw.decode()).comment for raw in found) == ["4", "5", "6"]

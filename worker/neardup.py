@@ -8,7 +8,7 @@ from typing import Protocol
 
 import redis
 
-from worker.checks.similarity import bands, near
+from worker.checks.similarity import MAX_DISTANCE, bands, near
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class Posting:
     fingerprint: int
 
     def encode(self) -> str:
-        return f"{self.comment}|{self.author}|{self.article}|{self.fingerprint:x}"
+        return f"{self.comment}|{self.author}|{self.article}|{self.fingerprint:016x}"
 
     @classmethod
     def decode(cls, raw: str) -> Posting:
@@ -60,21 +60,46 @@ class RecentTexts(Protocol):
 MAX_CANDIDATES_PER_BAND = 50
 
 # For each band key: add the posting, drop postings older than the window, read the newest of
-# the rest, keep the key a little longer than the window. One call instead of four commands
-# per band.
+# the rest, keep the key a little longer than the window; one call instead of four commands per
+# band. Only candidates within MAX_DISTANCE bits come back: a busy site's band keys hold hundreds
+# of chance collisions per comment, and parsing them all in the worker cost more than deciding.
+# Redis Lua numbers are doubles, so the 64-bit fingerprints are compared as two 32-bit halves.
 RECORD_LUA = """
-local postings = {}
-for _, key in ipairs(KEYS) do
-  redis.call('ZADD', key, ARGV[2], ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[3])
-  local newest = redis.call('ZREVRANGEBYSCORE', key, ARGV[2], ARGV[3], 'LIMIT', 0,
-                            ARGV[5])
-  for _, raw in ipairs(newest) do
-    table.insert(postings, raw)
+local posting, at, oldest, ttl, limit = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local high, low, max_distance = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+
+local function bits_apart(a, b, budget)
+  local x, count = bit.bxor(a, b), 0
+  while x ~= 0 and count <= budget do
+    x = bit.band(x, x - 1)
+    count = count + 1
   end
-  redis.call('EXPIRE', key, ARGV[4])
+  return count
 end
-return postings
+
+local function near(raw)
+  -- encode() pads the fingerprint to 16 hex digits; anything unreadable goes to the worker.
+  local other_high = tonumber(string.sub(raw, -16, -9), 16)
+  local other_low = tonumber(string.sub(raw, -8), 16)
+  if not (other_high and other_low) then return true end
+  local apart = bits_apart(low, other_low, max_distance)
+  return apart <= max_distance
+    and apart + bits_apart(high, other_high, max_distance - apart) <= max_distance
+end
+
+local found, seen = {}, {}
+for _, key in ipairs(KEYS) do
+  redis.call('ZADD', key, at, posting)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', oldest)
+  for _, raw in ipairs(redis.call('ZREVRANGEBYSCORE', key, at, oldest, 'LIMIT', 0, limit)) do
+    if not seen[raw] then
+      seen[raw] = true
+      if near(raw) then table.insert(found, raw) end
+    end
+  end
+  redis.call('EXPIRE', key, ttl)
+end
+return found
 """
 
 
@@ -89,11 +114,14 @@ class RedisRecentTexts:
         """One round trip for the whole batch; the scripts run in order."""
         pipe = self.client.pipeline(transaction=False)
         for entry in entries:
+            fingerprint = entry.posting.fingerprint
             keys = [f"{self.prefix}{entry.scope}:{i}:{value:x}"
-                    for i, value in enumerate(bands(entry.posting.fingerprint))]
+                    for i, value in enumerate(bands(fingerprint))]
             self._record(keys=keys, args=[entry.posting.encode(), repr(entry.at),
                                           repr(entry.at - entry.window), int(entry.window) + 1,
-                                          MAX_CANDIDATES_PER_BAND], client=pipe)
+                                          MAX_CANDIDATES_PER_BAND, fingerprint >> 32,
+                                          fingerprint & 0xFFFFFFFF, MAX_DISTANCE],
+                         client=pipe)
         return [count_copies(entry.posting, {Posting.decode(raw.decode()) for raw in raws})
                 for entry, raws in zip(entries, pipe.execute(), strict=True)]
 
