@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import redis
@@ -19,6 +19,8 @@ from service import create_app, list_cache, thread_cache
 from service.db import db
 from service.models import Comment, Site
 from service.sites import create_site
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -191,6 +193,14 @@ def comment_payload(**overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+def poll_until(read: Callable[[], T], ready: Callable[[T], bool], timeout: float = 10) -> T:
+    """Read until `ready` holds or the timeout passes; the last reading either way."""
+    deadline = time.monotonic() + timeout
+    while not ready(value := read()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
 
 
 def wait_for_status(app: Flask, comment_id: int, *, not_in: tuple[str, ...] = ("pending",),

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from service.logs import RequestIdFilter, configure_logging
-from tests.conftest import wait_for_status
+from tests.conftest import poll_until, wait_for_status
 
 
 def samples(client) -> dict[tuple[str, tuple], float]:
@@ -23,34 +22,16 @@ def value(metrics, name, **labels) -> float:
     return metrics.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def wait_for_records(caplog, message: str, timeout: float = 10) -> list[logging.LogRecord]:
-    """The worker logs a decision just after committing it, so the line can trail the status."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [r for r in caplog.records if r.getMessage() == message]
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.05)
-
-
-def wait_for_samples(client, ready, timeout: float = 10) -> dict[tuple[str, tuple], float]:
-    """Decision metrics are recorded just after the commit, so they can trail the status."""
-    deadline = time.monotonic() + timeout
-    while True:
-        metrics = samples(client)
-        if ready(metrics) or time.monotonic() > deadline:
-            return metrics
-        time.sleep(0.05)
-
-
 def test_metrics_count_submissions_decisions_and_queue_age(app, site, submit, client,
                                                           celery_worker):
     before = samples(client)
     comment_id = submit().get_json()["id"]
     submit(email="broken").get_json()
     assert wait_for_status(app, comment_id) == "approved"
-    after = wait_for_samples(client, lambda m: value(m, "vetted_submit_to_decision_seconds_count")
-                             > value(before, "vetted_submit_to_decision_seconds_count"))
+    # Decision metrics are recorded just after the worker's commit, so they can trail the status.
+    after = poll_until(lambda: samples(client),
+                       lambda m: value(m, "vetted_submit_to_decision_seconds_count")
+                       > value(before, "vetted_submit_to_decision_seconds_count"))
     assert value(after, "vetted_submissions_total", outcome="accepted") == \
         value(before, "vetted_submissions_total", outcome="accepted") + 1
     assert value(after, "vetted_submissions_total", outcome="invalid") == \
@@ -81,7 +62,9 @@ def test_request_id_follows_the_comment_into_the_worker(app, site, submit, caplo
     response = submit()
     request_id = response.headers["X-Request-Id"]
     assert wait_for_status(app, response.get_json()["id"]) == "approved"
-    decided = wait_for_records(caplog, "comment decided")
+    # The worker logs a decision just after committing it, so the line can trail the status.
+    decided = poll_until(lambda: [r for r in caplog.records if r.getMessage() == "comment decided"],
+                         bool)
     assert decided and decided[-1].request_id == request_id
 
 
