@@ -6,10 +6,9 @@ import random
 
 import redis
 
-from worker.checks.similarity import MAX_DISTANCE, bands, near, simhash
+from worker.checks.similarity import bands, near, simhash
 from worker.neardup import (
     MAX_CANDIDATES_PER_BAND,
-    RECORD_LUA,
     Entry,
     MemoryRecentTexts,
     Posting,
@@ -142,12 +141,9 @@ def test_redis_script_returns_only_near_candidates(redis_url):
     index = RedisRecentTexts(client, prefix="test:filter:")
     index.record_all([Entry("s", p, 1000.0 + n, 3600)
                       for n, p in enumerate((far_high, far_low, close))])
-    keys = [f"test:filter:s:{i}:{value:x}" for i, value in enumerate(bands(base))]
     # Written before fingerprints were padded to 16 digits: left for the worker to compare.
     legacy = f"6|frank|a6|{(base ^ 0b11111 << 40) & (2**56 - 1):x}"
-    client.zadd(keys[0], {legacy: 1005.0})
-    found = client.eval(RECORD_LUA, len(keys), *keys, Posting("5", "erin", "a5", base).encode(),
-                        "1010.0", "-2590.0", 3601, MAX_CANDIDATES_PER_BAND, base >> 32,
-                        base & 0xFFFFFFFF, MAX_DISTANCE)
+    client.zadd(f"test:filter:s:0:{bands(base)[0]:x}", {legacy: 1005.0})
+    [found] = index.near_candidates([Entry("s", Posting("5", "erin", "a5", base), 1010.0, 3600)])
     client.close()
     assert sorted(Posting.decode(raw.decode()).comment for raw in found) == ["4", "5", "6"]

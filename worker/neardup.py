@@ -111,7 +111,12 @@ class RedisRecentTexts:
         self._record = client.register_script(RECORD_LUA)
 
     def record_all(self, entries: list[Entry]) -> list[int]:
-        """One round trip for the whole batch; the scripts run in order."""
+        return [count_copies(entry.posting, {Posting.decode(raw.decode()) for raw in raws})
+                for entry, raws in zip(entries, self.near_candidates(entries), strict=True)]
+
+    def near_candidates(self, entries: list[Entry]) -> list[list[bytes]]:
+        """Record each posting; the encoded postings within reach of each, itself included.
+        One round trip for the whole batch; the scripts run in order."""
         pipe = self.client.pipeline(transaction=False)
         for entry in entries:
             fingerprint = entry.posting.fingerprint
@@ -122,8 +127,7 @@ class RedisRecentTexts:
                                           MAX_CANDIDATES_PER_BAND, fingerprint >> 32,
                                           fingerprint & 0xFFFFFFFF, MAX_DISTANCE],
                          client=pipe)
-        return [count_copies(entry.posting, {Posting.decode(raw.decode()) for raw in raws})
-                for entry, raws in zip(entries, pipe.execute(), strict=True)]
+        return pipe.execute()
 
 
 class MemoryRecentTexts:
